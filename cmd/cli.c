@@ -1,0 +1,183 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "st/util.h"
+
+const char *cli_name = "st";
+
+void
+cli_init(const char *name)
+{
+	cli_name = name;
+}
+
+static void
+vwarn(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", cli_name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+cli_die_err(const struct st_error *err)
+{
+	cli_die(err->status ? err->status : ST_EXIT_FAIL, "%s", err->msg);
+}
+
+void
+cli_usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	fputs(usage, stderr);
+	fprintf(stderr, "try '%s --help' for more information\n", cli_name);
+	exit(ST_EXIT_USAGE);
+}
+
+void
+cli_list_options(const struct option *opts, const char *optstring)
+{
+	size_t i;
+
+	for (i = 0; optstring && optstring[i]; i++)
+		if (optstring[i] != ':')
+			printf("-%c\n", optstring[i]);
+	for (i = 0; opts[i].name; i++)
+		if (strcmp(opts[i].name, "list-options") != 0)
+			printf("--%s%s\n", opts[i].name, opts[i].has_arg == required_argument ? "=" : "");
+}
+
+long
+cli_number(const char *usage, const char *opt, const char *s, long min, long max)
+{
+	long v;
+
+	if (st_parse_long(s, min, max, &v) < 0)
+		cli_usage_error(usage, "invalid number '%s' for %s", s, opt);
+	return v;
+}
+
+/* Outputs not yet committed are removed if the command dies. */
+static struct cli_output *pending[4];
+
+static void
+abort_pending(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pending) / sizeof(pending[0]); i++)
+		if (pending[i])
+			cli_output_abort(pending[i]);
+}
+
+static void
+forget(struct cli_output *o)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pending) / sizeof(pending[0]); i++)
+		if (pending[i] == o)
+			pending[i] = NULL;
+}
+
+FILE *
+cli_output_open(struct cli_output *o, const char *path)
+{
+	static int registered;
+	size_t i;
+	int fd;
+
+	if (!registered++)
+		atexit(abort_pending);
+	for (i = 0; i < sizeof(pending) / sizeof(pending[0]); i++)
+		if (pending[i] == NULL) {
+			pending[i] = o;
+			break;
+		}
+
+	o->path = st_xstrdup(path);
+	o->tmp = st_xmalloc(strlen(path) + 16);
+	sprintf(o->tmp, "%s.tmpXXXXXX", path);
+	fd = mkstemp(o->tmp);
+	if (fd < 0)
+		cli_die(ST_EXIT_FAIL, "cannot create '%s': %s", path, strerror(errno));
+	o->fp = fdopen(fd, "w");
+	if (o->fp == NULL)
+		cli_die(ST_EXIT_FAIL, "cannot create '%s': %s", path, strerror(errno));
+	return o->fp;
+}
+
+void
+cli_output_commit(struct cli_output *o)
+{
+	forget(o);
+	if (o->fp == NULL)
+		return;
+	if (fflush(o->fp) != 0 || ferror(o->fp) || fsync(fileno(o->fp)) != 0) {
+		int e = errno;
+
+		cli_output_abort(o);
+		cli_die(ST_EXIT_FAIL, "cannot write '%s': %s", o->path, strerror(e));
+	}
+	fclose(o->fp);
+	o->fp = NULL;
+	if (rename(o->tmp, o->path) != 0) {
+		int e = errno;
+
+		unlink(o->tmp);
+		cli_die(ST_EXIT_FAIL, "cannot write '%s': %s", o->path, strerror(e));
+	}
+	free(o->tmp);
+	free(o->path);
+	o->tmp = o->path = NULL;
+}
+
+void
+cli_output_abort(struct cli_output *o)
+{
+	forget(o);
+	if (o->fp == NULL)
+		return;
+	fclose(o->fp);
+	o->fp = NULL;
+	unlink(o->tmp);
+	free(o->tmp);
+	free(o->path);
+	o->tmp = o->path = NULL;
+}
+
+void
+cli_check_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		cli_die(ST_EXIT_FAIL, "cannot write to standard output: %s", strerror(errno));
+}

@@ -1,0 +1,32 @@
+/* The one shared database: open, create, migrate. */
+#ifndef ST_DB_H
+#define ST_DB_H
+
+#include <sqlite3.h>
+
+struct st_error;
+
+/* The schema version this build migrates to (PRAGMA user_version). */
+int st_db_schema_version(void);
+
+/* The database path: path if not NULL, else $ST_DB, else "st.db". */
+const char *st_db_path(const char *path);
+
+/* Open (creating if needed) the database at st_db_path(path), set WAL mode,
+ * foreign keys and a busy timeout ($ST_BUSY_TIMEOUT ms, default 10000), and
+ * apply pending migrations, each in its own transaction. A new database file
+ * is created with mode 0600. Returns 0 and *out, or -1 and err. */
+int st_db_open(sqlite3 **out, const char *path, struct st_error *err);
+
+/* Run sql (one or more statements, no parameters) and fill err on failure. */
+int st_db_exec(sqlite3 *db, const char *sql, struct st_error *err);
+
+/* Prepare sql; on failure fill err and return NULL. */
+sqlite3_stmt *st_db_prepare(sqlite3 *db, const char *sql, struct st_error *err);
+
+/* BEGIN IMMEDIATE (waiting on the busy timeout), COMMIT and ROLLBACK. */
+int st_db_begin(sqlite3 *db, struct st_error *err);
+int st_db_commit(sqlite3 *db, struct st_error *err);
+void st_db_rollback(sqlite3 *db);
+
+#endif

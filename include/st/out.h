@@ -1,0 +1,41 @@
+/* One writer for every tabular output: CSV, TSV, JSON Lines and an aligned table. */
+#ifndef ST_OUT_H
+#define ST_OUT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum st_format { ST_FMT_CSV, ST_FMT_TSV, ST_FMT_JSON, ST_FMT_TABLE };
+
+/* Value types, as SQLite's: a cell is NULL, an integer, a real or text. */
+enum st_type { ST_NULL = 0, ST_INT, ST_REAL, ST_TEXT };
+
+struct st_cell {
+	enum st_type type;
+	const char *s;      /* the value as text (NULL for ST_NULL) */
+	size_t len;
+};
+
+struct st_out;
+
+/* Parse "csv", "tsv", "json" (or "jsonl") and "table"; -1 if unknown. */
+int st_format_parse(const char *s);
+
+/* A writer to fp. header: print a header row (CSV, TSV, table). */
+struct st_out *st_out_new(FILE *fp, enum st_format fmt, int header);
+
+/* Set the columns; call once before the first row. */
+void st_out_columns(struct st_out *o, size_t n, const char *const *names);
+
+/* Write one row of n cells (n as given to st_out_columns). CSV quotes a
+ * field only when it must (via libcsv); TSV escapes tab, newline, carriage
+ * return and backslash as \t \n \r \\; JSON writes numbers as numbers and NULL
+ * as null; the table buffers rows to align them. Returns 0, or -1 on a
+ * write error. */
+int st_out_row(struct st_out *o, const struct st_cell *cells);
+
+/* Write anything buffered (the table), then free o. Returns 0, or -1 if any
+ * write failed (errno set). */
+int st_out_close(struct st_out *o);
+
+#endif

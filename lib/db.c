@@ -1,0 +1,178 @@
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <errno.h>
+
+#include "st/db.h"
+#include "st/error.h"
+#include "st/exit.h"
+#include "st/util.h"
+
+/* Generated from share/sql/ by the Makefile: one entry per migration, in order. */
+extern const char *const st_migrations[];
+extern const int st_nmigrations;
+
+int
+st_db_schema_version(void)
+{
+	return st_nmigrations;
+}
+
+const char *
+st_db_path(const char *path)
+{
+	const char *env;
+
+	if (path && *path)
+		return path;
+	env = getenv("ST_DB");
+	if (env && *env)
+		return env;
+	return "st.db";
+}
+
+int
+st_db_exec(sqlite3 *db, const char *sql, struct st_error *err)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return st_error_db(err, db, "database error");
+	return 0;
+}
+
+sqlite3_stmt *
+st_db_prepare(sqlite3 *db, const char *sql, struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		st_error_db(err, db, "cannot prepare statement");
+		return NULL;
+	}
+	return st;
+}
+
+int
+st_db_begin(sqlite3 *db, struct st_error *err)
+{
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return st_error_db(err, db, "cannot start a transaction on '%s'",
+		    sqlite3_db_filename(db, "main"));
+	return 0;
+}
+
+int
+st_db_commit(sqlite3 *db, struct st_error *err)
+{
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		st_error_db(err, db, "cannot commit to '%s'", sqlite3_db_filename(db, "main"));
+		st_db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+void
+st_db_rollback(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int
+user_version(sqlite3 *db, int *v, struct st_error *err)
+{
+	sqlite3_stmt *st = st_db_prepare(db, "PRAGMA user_version", err);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return st_error_db(err, db, "cannot read the schema version");
+	return 0;
+}
+
+static int
+migrate(sqlite3 *db, const char *path, struct st_error *err)
+{
+	int v, i;
+	char sql[64];
+
+	if (user_version(db, &v, err) < 0)
+		return -1;
+	if (v > st_nmigrations)
+		return st_error_set(err, ST_EXIT_FAIL,
+		    "database '%s' has schema version %d, newer than this st (%d)", path, v,
+		    st_nmigrations);
+	if (v == st_nmigrations)
+		return 0;
+	if (st_db_begin(db, err) < 0)
+		return -1;
+	/* Re-read inside the write lock: a concurrent first run may have migrated. */
+	if (user_version(db, &v, err) < 0)
+		goto fail;
+	for (i = v; i < st_nmigrations; i++) {
+		if (sqlite3_exec(db, st_migrations[i], NULL, NULL, NULL) != SQLITE_OK) {
+			st_error_db(err, db, "cannot migrate '%s' to schema version %d", path, i + 1);
+			goto fail;
+		}
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", st_nmigrations);
+	if (st_db_exec(db, sql, err) < 0)
+		goto fail;
+	return st_db_commit(db, err);
+fail:
+	st_db_rollback(db);
+	return -1;
+}
+
+int
+st_db_open(sqlite3 **out, const char *path, struct st_error *err)
+{
+	sqlite3 *db = NULL;
+	const char *env = getenv("ST_BUSY_TIMEOUT");
+	long timeout = 10000;
+	struct stat sb;
+	int fd;
+
+	path = st_db_path(path);
+	if (env && st_parse_long(env, 0, 86400000, &timeout) < 0)
+		return st_error_set(err, ST_EXIT_USAGE, "invalid ST_BUSY_TIMEOUT '%s'", env);
+	/* Contact data: create the file 0600 before SQLite does it with the umask. */
+	if (stat(path, &sb) < 0 && errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return st_error_set(err, ST_EXIT_FAIL, "cannot create database '%s': %s",
+			    path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		st_error_db(err, db, "cannot open database '%s'", path);
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, (int)timeout);
+	sqlite3_extended_result_codes(db, 1);
+	if (st_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
+		goto fail;
+	if (!sqlite3_db_readonly(db, "main") &&
+	    sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK) {
+		st_error_db(err, db, "cannot open database '%s'", path);
+		goto fail;
+	}
+	if (st_db_exec(db, "PRAGMA synchronous = NORMAL", err) < 0)
+		goto fail;
+	if (migrate(db, path, err) < 0)
+		goto fail;
+	*out = db;
+	return 0;
+fail:
+	sqlite3_close(db);
+	return -1;
+}

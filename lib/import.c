@@ -1,0 +1,1073 @@
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "st/contact.h"
+#include "st/db.h"
+#include "st/error.h"
+#include "st/exit.h"
+#include "st/import.h"
+#include "st/out.h"
+#include "st/util.h"
+
+#define COL_EXTRA (-1)
+#define COL_SKIP (-2)
+#define NF ((int)st_ncontact_fields)
+
+struct imp {
+	sqlite3 *db;
+	const struct st_import_opts *o;
+	struct st_error *err;
+	struct st_import_result *res;
+	struct st_csvin *in;
+	size_t ncols;
+	const char *const *names;
+	int *colfield;              /* per column: field, COL_EXTRA or COL_SKIP */
+	char **extra_key;           /* per column: its key in extra */
+	int key_field;              /* -1: phone, else e-mail */
+	int bulk;                   /* empty table: load without indexes, dedupe after */
+	long import_id;
+	uint64_t seed;
+	char now[21];
+	sqlite3_stmt *ins, *upd, *tag, *lookup[32], **json_k;
+	long *tag_ids;
+	size_t ntags;
+	/* the row being imported */
+	const char **val;           /* per field: normalized value or NULL */
+	size_t *vlen;
+	const char **ekey, **eval;  /* extra pairs */
+	size_t *elen, nextra;
+	struct st_buf norm;
+	struct st_buf extra;
+	uint64_t hash;
+	struct st_cell *rcells;
+};
+
+static int
+fail_db(struct imp *m, const char *what)
+{
+	return st_error_db(m->err, m->db, "%s", what);
+}
+
+/* Resolve which column feeds which field. */
+static int
+map_columns(struct imp *m)
+{
+	const struct st_import_opts *o = m->o;
+	char *keycol = NULL;
+	size_t i, j;
+
+	m->colfield = st_xcalloc(m->ncols + 1, sizeof(*m->colfield));
+	m->extra_key = st_xcalloc(m->ncols + 1, sizeof(*m->extra_key));
+	m->key_field = -1;
+	if (o->key) {
+		const char *eq = strchr(o->key, '=');
+		char *f = eq ? st_xstrndup(o->key, (size_t)(eq - o->key)) : st_xstrdup(o->key);
+
+		m->key_field = st_contact_field(f);
+		if (m->key_field < 0 || !(strcmp(f, "voter_id") == 0 || strcmp(f, "van_id") == 0 ||
+		    strcmp(f, "phone") == 0 || strcmp(f, "email") == 0)) {
+			st_error_set(m->err, ST_EXIT_USAGE, "invalid key field '%s' (voter_id, van_id, "
+			    "phone or email)", f);
+			free(f);
+			return -1;
+		}
+		free(f);
+		if (eq)
+			keycol = st_xstrdup(eq + 1);
+	}
+	for (i = 0; i < m->ncols; i++) {
+		m->colfield[i] = st_contact_field_for_header(m->names[i]);
+		if (m->colfield[i] < 0)
+			m->colfield[i] = COL_EXTRA;
+		m->extra_key[i] = st_xstrdup(m->names[i]);
+	}
+	for (j = 0; o->maps && o->maps[j]; j++) {
+		const char *eq = strchr(o->maps[j], '=');
+		size_t clen;
+		int found = 0;
+
+		if (eq == NULL || eq == o->maps[j] || eq[1] == '\0') {
+			free(keycol);
+			return st_error_set(m->err, ST_EXIT_USAGE, "invalid mapping '%s' (want "
+			    "COLUMN=FIELD)", o->maps[j]);
+		}
+		clen = (size_t)(eq - o->maps[j]);
+		for (i = 0; i < m->ncols; i++) {
+			if (strlen(m->names[i]) != clen || memcmp(m->names[i], o->maps[j], clen) != 0)
+				continue;
+			found = 1;
+			if (strcmp(eq + 1, "-") == 0) {
+				m->colfield[i] = COL_SKIP;
+			} else if ((m->colfield[i] = st_contact_field(eq + 1)) < 0) {
+				m->colfield[i] = COL_EXTRA;
+				free(m->extra_key[i]);
+				m->extra_key[i] = st_xstrdup(eq + 1);
+			}
+		}
+		if (!found) {
+			st_error_set(m->err, ST_EXIT_USAGE, "no column '%.*s' in '%s' to map",
+			    (int)clen, o->maps[j], o->name);
+			free(keycol);
+			return -1;
+		}
+	}
+	if (keycol) {
+		int found = 0;
+
+		for (i = 0; i < m->ncols; i++) {
+			if (strcmp(m->names[i], keycol) == 0) {
+				m->colfield[i] = m->key_field;
+				found = 1;
+			} else if (m->colfield[i] == m->key_field) {
+				m->colfield[i] = COL_EXTRA;
+			}
+		}
+		if (!found) {
+			st_error_set(m->err, ST_EXIT_USAGE, "no key column '%s' in '%s'", keycol,
+			    o->name);
+			free(keycol);
+			return -1;
+		}
+		free(keycol);
+	}
+	if (m->key_field >= 0) {
+		for (i = 0; i < m->ncols && m->colfield[i] != m->key_field; i++)
+			;
+		if (i == m->ncols)
+			return st_error_set(m->err, ST_EXIT_USAGE, "no column in '%s' maps to the key "
+			    "field '%s'; name one with --key %s=COLUMN", o->name,
+			    st_contact_fields[m->key_field].name, st_contact_fields[m->key_field].name);
+	}
+	for (i = 0; o->mapped && i < m->ncols; i++) {
+		char *what = m->colfield[i] >= 0 ? st_xstrdup(st_contact_fields[m->colfield[i]].name) :
+		    m->colfield[i] == COL_SKIP ? st_xstrdup("-") : NULL;
+
+		if (what == NULL) {
+			what = st_xmalloc(strlen(m->extra_key[i]) + 8);
+			sprintf(what, "extra.%s", m->extra_key[i]);
+		}
+		o->mapped(o->mapped_arg, m->names[i], what);
+		free(what);
+	}
+	/* The unchanged-row shortcut is only valid for the same mapping and policy. */
+	m->seed = st_hash(ST_HASH_INIT, o->keep_existing ? "keep" : "fill", 4);
+	for (i = 0; i < m->ncols; i++) {
+		m->seed = st_hash(m->seed, m->names[i], strlen(m->names[i]) + 1);
+		m->seed = st_hash(m->seed, &m->colfield[i], sizeof(m->colfield[i]));
+		m->seed = st_hash(m->seed, m->extra_key[i], strlen(m->extra_key[i]) + 1);
+	}
+	return 0;
+}
+
+/* The merged value of field i: the incoming value (parameter i + 1, NULL when
+ * the row has none) fills or updates it, or with keep_existing only fills it;
+ * an opt-out stands until the person opts back in. */
+static void
+merged(struct st_buf *sql, int i, int keep_existing)
+{
+	const char *f = st_contact_fields[i].name;
+
+	if (st_contact_fields[i].kind == ST_FK_OPTIN)
+		st_buf_printf(sql, "CASE WHEN %s = 'opted_out' THEN %s ELSE ", f, f);
+	if (keep_existing)
+		st_buf_printf(sql, "coalesce(%s, ?%d)", f, i + 1);
+	else
+		st_buf_printf(sql, "coalesce(?%d, %s)", i + 1, f);
+	if (st_contact_fields[i].kind == ST_FK_OPTIN)
+		st_buf_adds(sql, " END");
+}
+
+static int
+prepare(struct imp *m)
+{
+	const char *extra = m->o->keep_existing ? "json_patch(extra, json_patch(:extra, extra))" :
+	    "json_patch(extra, :extra)";
+	struct st_buf sql = { 0 };
+	int i;
+
+	st_buf_adds(&sql, "INSERT INTO contacts(");
+	for (i = 0; i < NF; i++)
+		st_buf_printf(&sql, "%s, ", st_contact_fields[i].name);
+	st_buf_adds(&sql, "extra, src_hash, import_id, last_import, source, created_at, updated_at) "
+	    "VALUES (");
+	for (i = 0; i < NF; i++)
+		st_buf_printf(&sql, "?%d, ", i + 1);
+	st_buf_adds(&sql, ":extra, :hash, :import, :import, :source, :now, :now)");
+	m->ins = st_db_prepare(m->db, sql.s, m->err);
+
+	/* One merge, in SQL, that writes only if something changes. */
+	st_buf_reset(&sql);
+	st_buf_adds(&sql, "UPDATE contacts SET ");
+	for (i = 0; i < NF; i++) {
+		st_buf_printf(&sql, "%s = ", st_contact_fields[i].name);
+		merged(&sql, i, m->o->keep_existing);
+		st_buf_adds(&sql, ", ");
+	}
+	st_buf_printf(&sql, "extra = %s, src_hash = :hash, last_import = :import, updated_at = :now "
+	    "WHERE id = :id AND (", extra);
+	for (i = 0; i < NF; i++) {
+		merged(&sql, i, m->o->keep_existing);
+		st_buf_printf(&sql, " IS NOT %s OR ", st_contact_fields[i].name);
+	}
+	st_buf_printf(&sql, "%s IS NOT extra)", extra);
+	m->upd = m->ins ? st_db_prepare(m->db, sql.s, m->err) : NULL;
+	m->tag = m->upd ? st_db_prepare(m->db, "INSERT OR IGNORE INTO contact_tags(contact_id, tag_id, "
+	    "import_id, created_at) VALUES (?1, ?2, ?3, ?4)", m->err) : NULL;
+	st_buf_free(&sql);
+	m->json_k = st_xcalloc(m->ncols + 2, sizeof(*m->json_k));
+	return m->tag ? 0 : -1;
+}
+
+static void
+bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i > 0) {
+		if (v)
+			sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, i);
+	}
+}
+
+static void
+bind_named_int(sqlite3_stmt *st, const char *name, sqlite3_int64 v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i > 0)
+		sqlite3_bind_int64(st, i, v);
+}
+
+/* Bind the row's fields and the batch's values to an insert or update. */
+static void
+bind_row(struct imp *m, sqlite3_stmt *st)
+{
+	int i;
+
+	sqlite3_reset(st);
+	for (i = 0; i < NF; i++) {
+		if (m->val[i])
+			sqlite3_bind_text(st, i + 1, m->val[i], (int)m->vlen[i], SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, i + 1);
+	}
+	bind_named_text(st, ":extra", m->extra.s);
+	bind_named_int(st, ":hash", (sqlite3_int64)m->hash);
+	bind_named_int(st, ":import", m->import_id);
+	bind_named_text(st, ":source", m->o->source);
+	bind_named_text(st, ":now", m->now);
+}
+
+/* The row's extra columns as a JSON object, built by SQLite's json_object(). */
+static int
+build_extra(struct imp *m)
+{
+	sqlite3_stmt *st;
+	size_t i;
+
+	st_buf_reset(&m->extra);
+	if (m->nextra == 0) {
+		st_buf_adds(&m->extra, "{}");
+		return 0;
+	}
+	st = m->json_k[m->nextra];
+	if (st == NULL) {
+		struct st_buf sql = { 0 };
+
+		st_buf_adds(&sql, "SELECT json_object(");
+		for (i = 0; i < m->nextra; i++)
+			st_buf_printf(&sql, "%s?, ?", i ? ", " : "");
+		st_buf_adds(&sql, ")");
+		st = m->json_k[m->nextra] = st_db_prepare(m->db, sql.s, m->err);
+		st_buf_free(&sql);
+		if (st == NULL)
+			return -1;
+	}
+	sqlite3_reset(st);
+	for (i = 0; i < m->nextra; i++) {
+		sqlite3_bind_text(st, (int)(2 * i + 1), m->ekey[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, (int)(2 * i + 2), m->eval[i], (int)m->elen[i], SQLITE_STATIC);
+	}
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return fail_db(m, "cannot build the extra fields");
+	st_buf_add(&m->extra, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+reject(struct imp *m, const struct st_csv_row *row, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+reject(struct imp *m, const struct st_csv_row *row, const char *fmt, ...)
+{
+	char reason[512], line[32];
+	va_list ap;
+	size_t i;
+	struct st_buf surplus = { 0 };
+
+	m->res->rejected++;
+	if (m->o->rejects == NULL)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	snprintf(line, sizeof(line), "%ld", row->line);
+	m->rcells[0] = (struct st_cell){ ST_INT, line, strlen(line) };
+	m->rcells[1] = (struct st_cell){ ST_TEXT, reason, strlen(reason) };
+	for (i = 0; i < m->ncols; i++)
+		m->rcells[i + 2] = i < row->n ? (struct st_cell){ ST_TEXT, row->f[i], row->len[i] } :
+		    (struct st_cell){ ST_NULL, NULL, 0 };
+	if (row->n > m->ncols && m->ncols > 0) {
+		/* Keep the surplus fields too, joined onto the last column. */
+		st_buf_add(&surplus, row->f[m->ncols - 1], row->len[m->ncols - 1]);
+		for (i = m->ncols; i < row->n; i++) {
+			st_buf_addc(&surplus, st_csvin_delim(m->in));
+			st_buf_add(&surplus, row->f[i], row->len[i]);
+		}
+		m->rcells[m->ncols + 1] = (struct st_cell){ ST_TEXT, surplus.s, surplus.len };
+	}
+	i = (size_t)st_out_row(m->o->rejects, m->rcells);
+	st_buf_free(&surplus);
+	if (i != 0)
+		return st_error_set(m->err, ST_EXIT_FAIL, "cannot write the rejects file");
+	return 0;
+}
+
+static const char *
+trimmed(const char *s, size_t len, size_t *outlen)
+{
+	while (len && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
+		s++, len--;
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' ||
+	    s[len - 1] == '\n'))
+		len--;
+	*outlen = len;
+	return s;
+}
+
+static void
+add_extra(struct imp *m, size_t col, const char *s, size_t len)
+{
+	s = trimmed(s, len, &len);
+	if (len == 0)
+		return;
+	m->ekey[m->nextra] = m->extra_key[col];
+	m->eval[m->nextra] = s;
+	m->elen[m->nextra] = len;
+	m->nextra++;
+}
+
+/* Normalize the row into m->val and the extra pairs; 1 if it can be imported. */
+static int
+normalize_row(struct imp *m, const struct st_csv_row *row, int *ok)
+{
+	size_t i, need = 0;
+	int f;
+
+	*ok = 0;
+	if (row->problem == ST_ROW_NUL)
+		return reject(m, row, "field '%s' contains a NUL byte", m->names[row->problem_col]);
+	if (row->problem == ST_ROW_BAD_UTF8)
+		return reject(m, row, "field '%s' is not valid UTF-8", m->names[row->problem_col]);
+	if (row->n < m->ncols)
+		return reject(m, row, "row has %zu fields, the header has %zu", row->n, m->ncols);
+	for (i = m->ncols; i < row->n; i++)
+		if (row->len[i] > 0 && trimmed(row->f[i], row->len[i], &need) && need > 0)
+			return reject(m, row, "row has %zu fields, the header has %zu", row->n,
+			    m->ncols);
+	for (f = 0; f < NF; f++)
+		m->val[f] = NULL;
+	m->nextra = 0;
+	need = 0;
+	for (i = 0; i < m->ncols; i++)
+		need += row->len[i] + 24;
+	/* Reserve once so pointers into norm stay valid for the whole row. */
+	st_buf_reset(&m->norm);
+	st_buf_grow(&m->norm, need);
+	m->hash = m->seed;
+	for (i = 0; i < m->ncols; i++) {
+		const char *s = row->f[i];
+		size_t len = row->len[i];
+		int n, lossy;
+		char *out;
+
+		m->hash = st_hash(m->hash, s, len + 1);
+		f = m->colfield[i];
+		if (f == COL_SKIP)
+			continue;
+		if (f == COL_EXTRA || m->val[f] != NULL) {
+			add_extra(m, i, s, len);
+			continue;
+		}
+		out = m->norm.s + m->norm.len;
+		n = st_field_normalize(f, s, len, out, &lossy);
+		if (n > 0) {
+			m->val[f] = out;
+			m->vlen[f] = (size_t)n;
+			m->norm.len += (size_t)n + 1;
+		}
+		if (n < 0 || lossy)
+			add_extra(m, i, s, len);
+	}
+	if (m->key_field >= 0 && m->val[m->key_field] == NULL)
+		return reject(m, row, "no valid %s to match on", st_contact_fields[m->key_field].name);
+	if (m->key_field < 0 && m->val[st_contact_field("phone")] == NULL &&
+	    m->val[st_contact_field("email")] == NULL)
+		return reject(m, row, "no valid phone or email to match on");
+	*ok = 1;
+	return build_extra(m);
+}
+
+/* The contact the row's key names: 1 and *id / *hash, 0 if none, -1 on error. */
+static int
+lookup(struct imp *m, int f, sqlite3_int64 *id, sqlite3_int64 *hash, int *has_hash)
+{
+	sqlite3_stmt *st = m->lookup[f];
+	int rc;
+
+	if (st == NULL) {
+		char sql[160];
+
+		snprintf(sql, sizeof(sql), "SELECT id, src_hash FROM contacts WHERE %s = ? ORDER BY id "
+		    "LIMIT 1", st_contact_fields[f].name);
+		st = m->lookup[f] = st_db_prepare(m->db, sql, m->err);
+		if (st == NULL)
+			return -1;
+	}
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, m->val[f], (int)m->vlen[f], SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*has_hash = sqlite3_column_type(st, 1) != SQLITE_NULL;
+		*hash = sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+		return 1;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : fail_db(m, "cannot look up a contact");
+}
+
+/* Step an insert or update; a constraint failure rejects the row (1). */
+static int
+step_write(struct imp *m, sqlite3_stmt *st, const struct st_csv_row *row)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT && row) {
+		if (reject(m, row, "conflicts with another contact: %s", sqlite3_errmsg(m->db)) < 0)
+			return -1;
+		return 1;
+	}
+	return fail_db(m, "cannot write a contact");
+}
+
+/* Add the batch's tags to contact id; 1 if any was new. */
+static int
+add_tags(struct imp *m, sqlite3_int64 id)
+{
+	size_t i;
+	int added = 0;
+
+	for (i = 0; i < m->ntags; i++) {
+		sqlite3_reset(m->tag);
+		sqlite3_bind_int64(m->tag, 1, id);
+		sqlite3_bind_int64(m->tag, 2, m->tag_ids[i]);
+		sqlite3_bind_int64(m->tag, 3, m->import_id);
+		sqlite3_bind_text(m->tag, 4, m->now, -1, SQLITE_STATIC);
+		if (sqlite3_step(m->tag) != SQLITE_DONE)
+			return fail_db(m, "cannot tag a contact");
+		added |= sqlite3_changes(m->db) > 0;
+	}
+	sqlite3_reset(m->tag);
+	return added;
+}
+
+/* Merge the current row into existing contact id. */
+static int
+merge_into(struct imp *m, sqlite3_int64 id, int same_hash, const struct st_csv_row *row)
+{
+	int changed = 0, rc;
+
+	if (!same_hash) {
+		bind_row(m, m->upd);
+		bind_named_int(m->upd, ":id", id);
+		rc = step_write(m, m->upd, row);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+		changed = sqlite3_changes(m->db) > 0;
+	}
+	rc = add_tags(m, id);
+	if (rc < 0)
+		return -1;
+	if (changed || rc)
+		m->res->updated++;
+	else
+		m->res->unchanged++;
+	return 0;
+}
+
+static int
+import_row(struct imp *m, const struct st_csv_row *row)
+{
+	sqlite3_int64 id = 0, hash = 0;
+	int ok, found = 0, has_hash = 0, rc;
+
+	if (normalize_row(m, row, &ok) < 0)
+		return -1;
+	if (!ok)
+		return 0;
+	if (!m->bulk) {
+		if (m->key_field >= 0) {
+			found = lookup(m, m->key_field, &id, &hash, &has_hash);
+		} else {
+			int phone = st_contact_field("phone"), email = st_contact_field("email");
+
+			found = m->val[phone] ? lookup(m, phone, &id, &hash, &has_hash) : 0;
+			if (found == 0 && m->val[email])
+				found = lookup(m, email, &id, &hash, &has_hash);
+		}
+		if (found < 0)
+			return -1;
+	}
+	if (found)
+		return merge_into(m, id, has_hash && (uint64_t)hash == m->hash, row);
+	bind_row(m, m->ins);
+	rc = step_write(m, m->ins, row);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	m->res->inserted++;
+	return add_tags(m, sqlite3_last_insert_rowid(m->db)) < 0 ? -1 : 0;
+}
+
+/* Indexes on contacts, dropped for a bulk load and rebuilt after it. */
+struct saved_index {
+	char **name, **sql;
+	size_t n;
+};
+
+static int
+drop_indexes(struct imp *m, struct saved_index *si)
+{
+	sqlite3_stmt *st = st_db_prepare(m->db, "SELECT name, sql FROM sqlite_master WHERE type = "
+	    "'index' AND tbl_name = 'contacts' AND sql IS NOT NULL", m->err);
+	size_t i;
+
+	if (st == NULL)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		si->name = st_xrealloc(si->name, (si->n + 1) * sizeof(*si->name));
+		si->sql = st_xrealloc(si->sql, (si->n + 1) * sizeof(*si->sql));
+		si->name[si->n] = st_xstrdup((const char *)sqlite3_column_text(st, 0));
+		si->sql[si->n] = st_xstrdup((const char *)sqlite3_column_text(st, 1));
+		si->n++;
+	}
+	sqlite3_finalize(st);
+	for (i = 0; i < si->n; i++) {
+		char *sql = sqlite3_mprintf("DROP INDEX \"%w\"", si->name[i]);
+		int rc = st_db_exec(m->db, sql, m->err);
+
+		sqlite3_free(sql);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Read contact id back as the current row (for merging in-file duplicates). */
+static int
+load_contact(struct imp *m, sqlite3_stmt *st, sqlite3_int64 id)
+{
+	int f;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return fail_db(m, "cannot read a duplicate contact");
+	st_buf_reset(&m->norm);
+	for (f = 0; f < NF; f++) {
+		size_t n = (size_t)sqlite3_column_bytes(st, f);
+
+		st_buf_grow(&m->norm, n + 1);
+	}
+	st_buf_grow(&m->norm, 64 * (size_t)NF);
+	for (f = 0; f < NF; f++) {
+		const char *v = (const char *)sqlite3_column_text(st, f);
+		size_t n = (size_t)sqlite3_column_bytes(st, f);
+
+		m->val[f] = v ? m->norm.s + m->norm.len : NULL;
+		m->vlen[f] = n;
+		if (v) {
+			memcpy(m->norm.s + m->norm.len, v, n);
+			m->norm.s[m->norm.len + n] = '\0';
+			m->norm.len += n + 1;
+		}
+	}
+	st_buf_reset(&m->extra);
+	st_buf_add(&m->extra, sqlite3_column_text(st, NF), (size_t)sqlite3_column_bytes(st, NF));
+	m->hash = (uint64_t)sqlite3_column_int64(st, NF + 1);
+	return 0;
+}
+
+/* After a bulk load: merge rows of the file that share a key into the first. */
+static int
+merge_duplicates(struct imp *m)
+{
+	const char *key = st_contact_fields[m->key_field].name;
+	struct st_buf sql = { 0 };
+	sqlite3_stmt *dups, *get = NULL, *keeper_hash = NULL, *moves = NULL, *del = NULL;
+	sqlite3_int64 keeper = 0;
+	const unsigned char *prev = NULL;
+	char *prevkey = NULL;
+	int f, rc = -1;
+
+	st_buf_printf(&sql, "SELECT id, %s FROM contacts WHERE %s IN (SELECT %s FROM contacts "
+	    "WHERE %s IS NOT NULL GROUP BY %s HAVING count(*) > 1) ORDER BY %s, id", key, key, key,
+	    key, key, key);
+	dups = st_db_prepare(m->db, sql.s, m->err);
+	st_buf_reset(&sql);
+	st_buf_adds(&sql, "SELECT ");
+	for (f = 0; f < NF; f++)
+		st_buf_printf(&sql, "%s, ", st_contact_fields[f].name);
+	st_buf_adds(&sql, "extra, src_hash FROM contacts WHERE id = ?");
+	if (dups)
+		get = st_db_prepare(m->db, sql.s, m->err);
+	if (get)
+		keeper_hash = st_db_prepare(m->db, "SELECT src_hash FROM contacts WHERE id = ?", m->err);
+	if (keeper_hash)
+		moves = st_db_prepare(m->db, "UPDATE OR IGNORE contact_tags SET contact_id = ?1 "
+		    "WHERE contact_id = ?2", m->err);
+	if (moves)
+		del = st_db_prepare(m->db, "DELETE FROM contacts WHERE id = ?", m->err);
+	st_buf_free(&sql);
+	if (del == NULL)
+		goto out;
+	while ((rc = sqlite3_step(dups)) == SQLITE_ROW) {
+		sqlite3_int64 id = sqlite3_column_int64(dups, 0);
+		int same;
+
+		prev = sqlite3_column_text(dups, 1);
+		if (prevkey == NULL || strcmp(prevkey, (const char *)prev) != 0) {
+			free(prevkey);
+			prevkey = st_xstrdup((const char *)prev);
+			keeper = id;
+			continue;
+		}
+		if (load_contact(m, get, id) < 0)
+			goto fail;
+		sqlite3_reset(keeper_hash);
+		sqlite3_bind_int64(keeper_hash, 1, keeper);
+		same = sqlite3_step(keeper_hash) == SQLITE_ROW &&
+		    (uint64_t)sqlite3_column_int64(keeper_hash, 0) == m->hash;
+		sqlite3_reset(keeper_hash);
+		m->res->inserted--;
+		if (merge_into(m, keeper, same, NULL) < 0)
+			goto fail;
+		sqlite3_reset(moves);
+		sqlite3_bind_int64(moves, 1, keeper);
+		sqlite3_bind_int64(moves, 2, id);
+		sqlite3_reset(del);
+		sqlite3_bind_int64(del, 1, id);
+		if (sqlite3_step(moves) != SQLITE_DONE || sqlite3_step(del) != SQLITE_DONE) {
+			fail_db(m, "cannot merge a duplicate row");
+			goto fail;
+		}
+		sqlite3_reset(moves);
+		sqlite3_reset(del);
+	}
+	if (rc != SQLITE_DONE) {
+		fail_db(m, "cannot find duplicate rows");
+		goto fail;
+	}
+	rc = 0;
+	goto out;
+fail:
+	rc = -1;
+out:
+	free(prevkey);
+	sqlite3_finalize(dups);
+	sqlite3_finalize(get);
+	sqlite3_finalize(keeper_hash);
+	sqlite3_finalize(moves);
+	sqlite3_finalize(del);
+	return rc;
+}
+
+static int
+restore_indexes(struct imp *m, struct saved_index *si)
+{
+	size_t i;
+
+	/* The key's unique index fails if the file repeated a key: merge, then retry. */
+	for (i = 0; i < si->n; i++) {
+		if (sqlite3_exec(m->db, si->sql[i], NULL, NULL, NULL) == SQLITE_OK)
+			continue;
+		if ((sqlite3_errcode(m->db) & 0xff) != SQLITE_CONSTRAINT)
+			return fail_db(m, "cannot rebuild an index");
+		if (merge_duplicates(m) < 0 || st_db_exec(m->db, si->sql[i], m->err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+saved_index_free(struct saved_index *si)
+{
+	size_t i;
+
+	for (i = 0; i < si->n; i++) {
+		free(si->name[i]);
+		free(si->sql[i]);
+	}
+	free(si->name);
+	free(si->sql);
+}
+
+static int
+start_batch(struct imp *m)
+{
+	json_t *opts = json_object(), *tags = json_array(), *maps = json_array();
+	sqlite3_stmt *st;
+	char *text;
+	size_t i;
+	int rc;
+
+	for (i = 0; m->o->tags && m->o->tags[i]; i++)
+		json_array_append_new(tags, json_string(m->o->tags[i]));
+	for (i = 0; m->o->maps && m->o->maps[i]; i++)
+		json_array_append_new(maps, json_string(m->o->maps[i]));
+	json_object_set_new(opts, "key", m->o->key ? json_string(m->o->key) : json_null());
+	json_object_set_new(opts, "keep_existing", json_boolean(m->o->keep_existing));
+	json_object_set_new(opts, "tags", tags);
+	json_object_set_new(opts, "map", maps);
+	text = json_dumps(opts, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(opts);
+	st = st_db_prepare(m->db, "INSERT INTO imports(kind, file, source, options, started_at) "
+	    "VALUES ('contacts', ?1, ?2, ?3, ?4)", m->err);
+	if (st == NULL) {
+		free(text);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, m->o->name, -1, SQLITE_STATIC);
+	if (m->o->source)
+		sqlite3_bind_text(st, 2, m->o->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, m->now, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	free(text);
+	if (rc != SQLITE_DONE)
+		return fail_db(m, "cannot record the import");
+	m->import_id = (long)sqlite3_last_insert_rowid(m->db);
+	return 0;
+}
+
+static int
+make_tags(struct imp *m)
+{
+	sqlite3_stmt *ins, *get;
+	size_t i;
+
+	m->ntags = st_strv_len(m->o->tags);
+	m->tag_ids = st_xcalloc(m->ntags + 1, sizeof(*m->tag_ids));
+	ins = st_db_prepare(m->db, "INSERT INTO tags(name) VALUES (?) ON CONFLICT(name) DO NOTHING",
+	    m->err);
+	get = ins ? st_db_prepare(m->db, "SELECT id FROM tags WHERE name = ?", m->err) : NULL;
+	for (i = 0; get && i < m->ntags; i++) {
+		sqlite3_reset(ins);
+		sqlite3_reset(get);
+		sqlite3_bind_text(ins, 1, m->o->tags[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(get, 1, m->o->tags[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_step(get) != SQLITE_ROW) {
+			fail_db(m, "cannot create tag");
+			sqlite3_finalize(get);
+			get = NULL;
+			break;
+		}
+		m->tag_ids[i] = sqlite3_column_int64(get, 0);
+	}
+	sqlite3_finalize(ins);
+	if (get == NULL)
+		return -1;
+	sqlite3_finalize(get);
+	return 0;
+}
+
+static int
+finish_batch(struct imp *m)
+{
+	sqlite3_stmt *st = st_db_prepare(m->db, "UPDATE imports SET finished_at = ?1, rows_read = ?2, "
+	    "inserted = ?3, updated = ?4, unchanged = ?5, rejected = ?6 WHERE id = ?7", m->err);
+	char now[21];
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	st_now_iso(now);
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, m->res->read);
+	sqlite3_bind_int64(st, 3, m->res->inserted);
+	sqlite3_bind_int64(st, 4, m->res->updated);
+	sqlite3_bind_int64(st, 5, m->res->unchanged);
+	sqlite3_bind_int64(st, 6, m->res->rejected);
+	sqlite3_bind_int64(st, 7, m->import_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail_db(m, "cannot record the import");
+	/* Cheap planner statistics so segments keep using the right indexes. */
+	return st_db_exec(m->db, "PRAGMA analysis_limit = 400; ANALYZE contacts; ANALYZE contact_tags",
+	    m->err);
+}
+
+static int
+is_empty(struct imp *m, int *empty)
+{
+	sqlite3_stmt *st = st_db_prepare(m->db, "SELECT NOT EXISTS (SELECT 1 FROM contacts)", m->err);
+
+	if (st == NULL)
+		return -1;
+	*empty = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static void
+imp_free(struct imp *m)
+{
+	size_t i;
+
+	sqlite3_finalize(m->ins);
+	sqlite3_finalize(m->upd);
+	sqlite3_finalize(m->tag);
+	for (i = 0; i < sizeof(m->lookup) / sizeof(m->lookup[0]); i++)
+		sqlite3_finalize(m->lookup[i]);
+	for (i = 0; m->json_k && i < m->ncols + 2; i++)
+		sqlite3_finalize(m->json_k[i]);
+	free(m->json_k);
+	for (i = 0; m->extra_key && i < m->ncols; i++)
+		free(m->extra_key[i]);
+	free(m->extra_key);
+	free(m->colfield);
+	free(m->tag_ids);
+	free(m->val);
+	free(m->vlen);
+	free(m->ekey);
+	free(m->eval);
+	free(m->elen);
+	free(m->rcells);
+	st_buf_free(&m->norm);
+	st_buf_free(&m->extra);
+	st_csvin_close(m->in);
+}
+
+int
+st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import_result *res,
+    struct st_error *err)
+{
+	struct imp m = { 0 };
+	struct saved_index si = { 0 };
+	struct st_csv_row *row;
+	int rc, empty = 0;
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	m.db = db;
+	m.o = o;
+	m.err = err;
+	m.res = res;
+	st_now_iso(m.now);
+	m.in = st_csvin_open(o->fp, o->name, &o->csv, err);
+	if (m.in == NULL)
+		return -1;
+	m.ncols = st_csvin_ncols(m.in);
+	m.names = st_csvin_names(m.in);
+	m.val = st_xcalloc((size_t)NF, sizeof(*m.val));
+	m.vlen = st_xcalloc((size_t)NF, sizeof(*m.vlen));
+	m.ekey = st_xcalloc(m.ncols + 1, sizeof(*m.ekey));
+	m.eval = st_xcalloc(m.ncols + 1, sizeof(*m.eval));
+	m.elen = st_xcalloc(m.ncols + 1, sizeof(*m.elen));
+	m.rcells = st_xcalloc(m.ncols + 2, sizeof(*m.rcells));
+	if (o->rejects) {
+		const char **cols = st_xcalloc(m.ncols + 2, sizeof(*cols));
+
+		cols[0] = "line";
+		cols[1] = "reason";
+		for (i = 0; i < m.ncols; i++)
+			cols[i + 2] = m.names[i];
+		st_out_columns(o->rejects, m.ncols + 2, cols);
+		free(cols);
+	}
+	if (map_columns(&m) < 0) {
+		imp_free(&m);
+		return -1;
+	}
+	if (st_db_begin(db, err) < 0) {
+		imp_free(&m);
+		return -1;
+	}
+	/* A bigger page cache for the load, still well under the memory budget. */
+	sqlite3_exec(db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
+	if (start_batch(&m) < 0 || make_tags(&m) < 0 || prepare(&m) < 0 || is_empty(&m, &empty) < 0)
+		goto fail;
+	if (empty && m.key_field >= 0 && (strcmp(st_contact_fields[m.key_field].name, "voter_id") == 0 ||
+	    strcmp(st_contact_fields[m.key_field].name, "van_id") == 0)) {
+		m.bulk = 1;
+		if (drop_indexes(&m, &si) < 0)
+			goto fail;
+	}
+	while ((rc = st_csvin_next(m.in, &row, err)) > 0) {
+		res->read++;
+		if (import_row(&m, row) < 0)
+			goto fail;
+		if (o->progress && (res->read & 0xffff) == 0)
+			o->progress(o->progress_arg, st_csvin_offset(m.in), res->read);
+	}
+	if (rc < 0)
+		goto fail;
+	if (m.bulk && restore_indexes(&m, &si) < 0)
+		goto fail;
+	if (finish_batch(&m) < 0)
+		goto fail;
+	if (o->dry_run) {
+		st_db_rollback(db);
+	} else if (st_db_commit(db, err) < 0) {
+		goto fail;
+	} else {
+		res->id = m.import_id;
+	}
+	saved_index_free(&si);
+	imp_free(&m);
+	return 0;
+fail:
+	st_db_rollback(db);
+	saved_index_free(&si);
+	imp_free(&m);
+	return -1;
+}
+
+static int
+scalar(sqlite3 *db, const char *sql, long id, sqlite3_int64 *out, struct st_error *err)
+{
+	sqlite3_stmt *st = st_db_prepare(db, sql, err);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL)
+		rc = SQLITE_DONE;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_error_db(err, db, "cannot read import %ld", id);
+	return rc == SQLITE_ROW;
+}
+
+static int
+exec_id(sqlite3 *db, const char *sql, long id, long *changes, struct st_error *err)
+{
+	sqlite3_stmt *st = st_db_prepare(db, sql, err);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return st_error_db(err, db, "cannot undo import %ld", id);
+	if (changes)
+		*changes = sqlite3_changes(db);
+	return 0;
+}
+
+int
+st_import_undo(sqlite3 *db, long id, long *restored, long *deleted, struct st_error *err)
+{
+	struct st_buf sql = { 0 };
+	sqlite3_int64 v;
+	long r = 0, d = 0;
+	char now[21];
+	int f, rc;
+
+	if (st_db_begin(db, err) < 0)
+		return -1;
+	rc = scalar(db, "SELECT undone_at IS NOT NULL FROM imports WHERE id = ?1", id, &v, err);
+	if (rc < 0)
+		goto fail;
+	if (rc == 0) {
+		st_error_set(err, ST_EXIT_FAIL, "no import %ld", id);
+		goto fail;
+	}
+	if (v) {
+		st_error_set(err, ST_EXIT_FAIL, "import %ld was undone already", id);
+		goto fail;
+	}
+	/* A later batch that changed or tagged the same contacts must be undone first. */
+	rc = scalar(db, "WITH mine(cid) AS (SELECT id FROM contacts WHERE import_id = ?1 "
+	    "UNION SELECT contact_id FROM import_changes WHERE import_id = ?1) "
+	    "SELECT max(b) FROM (SELECT max(c.import_id) AS b FROM import_changes c JOIN mine "
+	    "ON c.contact_id = mine.cid WHERE c.import_id > ?1 "
+	    "UNION ALL SELECT max(t.import_id) FROM contact_tags t JOIN mine "
+	    "ON t.contact_id = mine.cid WHERE t.import_id > ?1) JOIN imports i ON i.id = b "
+	    "WHERE i.undone_at IS NULL", id, &v, err);
+	if (rc < 0)
+		goto fail;
+	if (rc > 0) {
+		st_error_set(err, ST_EXIT_FAIL, "import %ld changed contacts that import %lld changed "
+		    "later; undo %lld first", id, (long long)v, (long long)v);
+		goto fail;
+	}
+	if (exec_id(db, "DELETE FROM contact_tags WHERE import_id = ?1", id, NULL, err) < 0)
+		goto fail;
+	st_buf_adds(&sql, "UPDATE contacts SET ");
+	for (f = 0; f < NF; f++)
+		st_buf_printf(&sql, "%s = json_extract(c.old, '$.%s'), ", st_contact_fields[f].name,
+		    st_contact_fields[f].name);
+	st_buf_adds(&sql, "source = json_extract(c.old, '$.source'), extra = json_extract(c.old, "
+	    "'$.extra'), updated_at = json_extract(c.old, '$.updated_at'), last_import = "
+	    "json_extract(c.old, '$.last_import'), src_hash = json_extract(c.old, '$.src_hash') "
+	    "FROM import_changes c WHERE c.import_id = ?1 AND contacts.id = c.contact_id");
+	rc = exec_id(db, sql.s, id, &r, err);
+	st_buf_free(&sql);
+	if (rc < 0 || exec_id(db, "DELETE FROM contacts WHERE import_id = ?1", id, &d, err) < 0)
+		goto fail;
+	st_now_iso(now);
+	{
+		sqlite3_stmt *st = st_db_prepare(db, "UPDATE imports SET undone_at = ?2 WHERE id = ?1",
+		    err);
+
+		if (st == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			st_error_db(err, db, "cannot undo import %ld", id);
+			goto fail;
+		}
+	}
+	if (st_db_commit(db, err) < 0)
+		return -1;
+	if (restored)
+		*restored = r;
+	if (deleted)
+		*deleted = d;
+	return 0;
+fail:
+	st_db_rollback(db);
+	return -1;
+}

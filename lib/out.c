@@ -1,0 +1,277 @@
+#include <csv.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "st/out.h"
+#include "st/util.h"
+
+struct st_out {
+	FILE *fp;
+	enum st_format fmt;
+	int header;
+	size_t n;
+	char **names;
+	/* table: every cell, row-major, and column widths */
+	char **cells;
+	size_t nrows, cap;
+	size_t *width;
+	int *numeric;
+	struct st_buf tmp;
+	int failed;
+};
+
+int
+st_format_parse(const char *s)
+{
+	if (strcmp(s, "csv") == 0)
+		return ST_FMT_CSV;
+	if (strcmp(s, "tsv") == 0)
+		return ST_FMT_TSV;
+	if (strcmp(s, "json") == 0 || strcmp(s, "jsonl") == 0)
+		return ST_FMT_JSON;
+	if (strcmp(s, "table") == 0)
+		return ST_FMT_TABLE;
+	return -1;
+}
+
+struct st_out *
+st_out_new(FILE *fp, enum st_format fmt, int header)
+{
+	struct st_out *o = st_xcalloc(1, sizeof(*o));
+
+	o->fp = fp;
+	o->fmt = fmt;
+	o->header = header;
+	return o;
+}
+
+static void
+put_csv(struct st_out *o, const char *s, size_t len)
+{
+	size_t i;
+	int quote = len > 0 && (s[0] == ' ' || s[len - 1] == ' ');
+
+	for (i = 0; i < len && !quote; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
+			quote = 1;
+	if (!quote) {
+		fwrite(s, 1, len, o->fp);
+		return;
+	}
+	if (csv_fwrite(o->fp, s, len) != 0)
+		o->failed = 1;
+}
+
+static void
+put_tsv(struct st_out *o, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '\t': fputs("\\t", o->fp); break;
+		case '\n': fputs("\\n", o->fp); break;
+		case '\r': fputs("\\r", o->fp); break;
+		case '\\': fputs("\\\\", o->fp); break;
+		default: putc(s[i], o->fp);
+		}
+	}
+}
+
+static void
+put_delimited(struct st_out *o, size_t n, const char *const *s, const size_t *len)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i)
+			putc(o->fmt == ST_FMT_CSV ? ',' : '\t', o->fp);
+		if (o->fmt == ST_FMT_CSV)
+			put_csv(o, s[i], len[i]);
+		else
+			put_tsv(o, s[i], len[i]);
+	}
+	putc('\n', o->fp);
+}
+
+void
+st_out_columns(struct st_out *o, size_t n, const char *const *names)
+{
+	size_t i, *len;
+
+	o->n = n;
+	o->names = st_xcalloc(n + 1, sizeof(*o->names));
+	len = st_xcalloc(n + 1, sizeof(*len));
+	for (i = 0; i < n; i++) {
+		o->names[i] = st_xstrdup(names[i]);
+		len[i] = strlen(names[i]);
+	}
+	if (o->fmt == ST_FMT_TABLE) {
+		o->width = st_xcalloc(n + 1, sizeof(*o->width));
+		o->numeric = st_xcalloc(n + 1, sizeof(*o->numeric));
+		for (i = 0; i < n; i++)
+			o->numeric[i] = 1;
+	}
+	if (o->header && (o->fmt == ST_FMT_CSV || o->fmt == ST_FMT_TSV))
+		put_delimited(o, n, (const char *const *)o->names, len);
+	free(len);
+}
+
+/* Display width of UTF-8 text: one column per code point (wide CJK counted as 2). */
+static size_t
+text_width(const char *s)
+{
+	size_t w = 0;
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		if ((*p & 0xc0) != 0x80)
+			w += (*p >= 0xe3 && *p <= 0xed) ? 2 : 1;
+		p++;
+	}
+	return w;
+}
+
+static int
+json_row(struct st_out *o, const struct st_cell *c)
+{
+	json_t *obj = json_object();
+	size_t i;
+	int rc;
+
+	for (i = 0; i < o->n; i++) {
+		json_t *v;
+
+		switch (c[i].type) {
+		case ST_NULL:
+			v = json_null();
+			break;
+		case ST_INT:
+			v = json_integer(strtoll(c[i].s, NULL, 10));
+			break;
+		case ST_REAL:
+			v = json_real(strtod(c[i].s, NULL));
+			break;
+		default:
+			v = json_stringn(c[i].s, c[i].len);
+			if (v == NULL) {
+				/* Not UTF-8 (written by some other tool): keep it readable. */
+				st_buf_reset(&o->tmp);
+				st_cp1252_to_utf8(&o->tmp, c[i].s, c[i].len);
+				v = json_stringn(o->tmp.s, o->tmp.len);
+			}
+		}
+		json_object_set_new(obj, o->names[i], v ? v : json_null());
+	}
+	rc = json_dumpf(obj, o->fp, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+	json_decref(obj);
+	putc('\n', o->fp);
+	return rc;
+}
+
+int
+st_out_row(struct st_out *o, const struct st_cell *c)
+{
+	const char **s;
+	size_t *len, i;
+
+	if (o->fmt == ST_FMT_JSON) {
+		if (json_row(o, c) != 0)
+			o->failed = 1;
+		return ferror(o->fp) || o->failed ? -1 : 0;
+	}
+	if (o->fmt == ST_FMT_TABLE) {
+		if ((o->nrows + 1) * o->n > o->cap) {
+			o->cap = o->cap ? o->cap * 2 : o->n * 64;
+			o->cells = st_xrealloc(o->cells, o->cap * sizeof(*o->cells));
+		}
+		for (i = 0; i < o->n; i++) {
+			char *v;
+			size_t w;
+
+			if (c[i].type == ST_NULL) {
+				v = st_xstrdup("");
+			} else {
+				size_t k;
+
+				v = st_xstrndup(c[i].s, c[i].len);
+				for (k = 0; k < c[i].len; k++)
+					if (v[k] == '\n' || v[k] == '\r' || v[k] == '\t')
+						v[k] = ' ';
+			}
+			if (c[i].type == ST_TEXT)
+				o->numeric[i] = 0;
+			w = text_width(v);
+			if (w > o->width[i])
+				o->width[i] = w;
+			o->cells[o->nrows * o->n + i] = v;
+		}
+		o->nrows++;
+		return 0;
+	}
+	s = st_xcalloc(o->n + 1, sizeof(*s));
+	len = st_xcalloc(o->n + 1, sizeof(*len));
+	for (i = 0; i < o->n; i++) {
+		s[i] = c[i].type == ST_NULL ? "" : c[i].s;
+		len[i] = c[i].type == ST_NULL ? 0 : c[i].len;
+	}
+	put_delimited(o, o->n, s, len);
+	free(s);
+	free(len);
+	return ferror(o->fp) || o->failed ? -1 : 0;
+}
+
+static void
+table_line(struct st_out *o, char **v)
+{
+	size_t i, w, k;
+
+	for (i = 0; i < o->n; i++) {
+		w = text_width(v[i]);
+		if (i)
+			fputs("  ", o->fp);
+		if (o->numeric[i] && v != o->names)
+			for (k = w; k < o->width[i]; k++)
+				putc(' ', o->fp);
+		fputs(v[i], o->fp);
+		if (!(o->numeric[i] && v != o->names) && i + 1 < o->n)
+			for (k = w; k < o->width[i]; k++)
+				putc(' ', o->fp);
+	}
+	putc('\n', o->fp);
+}
+
+int
+st_out_close(struct st_out *o)
+{
+	size_t i, r;
+	int rc;
+
+	if (o == NULL)
+		return 0;
+	if (o->fmt == ST_FMT_TABLE) {
+		for (i = 0; i < o->n; i++) {
+			size_t w = text_width(o->names[i]);
+
+			if (w > o->width[i])
+				o->width[i] = w;
+		}
+		if (o->header)
+			table_line(o, o->names);
+		for (r = 0; r < o->nrows; r++)
+			table_line(o, o->cells + r * o->n);
+		for (i = 0; i < o->nrows * o->n; i++)
+			free(o->cells[i]);
+	}
+	rc = (ferror(o->fp) || o->failed) ? -1 : 0;
+	for (i = 0; i < o->n; i++)
+		free(o->names[i]);
+	free(o->names);
+	free(o->cells);
+	free(o->width);
+	free(o->numeric);
+	st_buf_free(&o->tmp);
+	free(o);
+	return rc;
+}

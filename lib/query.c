@@ -1,0 +1,589 @@
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "st/contact.h"
+#include "st/db.h"
+#include "st/error.h"
+#include "st/exit.h"
+#include "st/normalize.h"
+#include "st/out.h"
+#include "st/query.h"
+#include "st/util.h"
+
+const struct st_filter_def st_filters[] = {
+	{ "has-email", ST_ARG_NONE, NULL, "has a valid e-mail address", "c.email IS NOT NULL" },
+	{ "has-phone", ST_ARG_NONE, NULL, "has a valid phone number", "c.phone IS NOT NULL" },
+	{ "id", ST_ARG_INTS, "ID[,ID...]", "contact id is one of these", "c.id IN (@)" },
+	{ "import", ST_ARG_INTS, "ID[,ID...]", "created or changed by import batch ID",
+	  "(c.import_id IN (@) OR c.id IN (SELECT contact_id FROM import_changes "
+	  "WHERE import_id IN (@)))" },
+	{ "lang", ST_ARG_LANG, "LANG[,LANG...]", "preferred language is one of these (es, Spanish, ...)",
+	  "c.lang IN (@)" },
+	{ "not-tag", ST_ARG_TEXT, "NAME[,NAME...]", "tagged with none of the tags",
+	  "c.id NOT IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id "
+	  "WHERE t.name IN (@))" },
+	{ "sms-ok", ST_ARG_NONE, NULL, "can be texted: has a phone and has not opted out of SMS",
+	  "(c.phone IS NOT NULL AND c.sms_status IS NOT 'opted_out')" },
+	{ "source", ST_ARG_TEXT, "NAME[,NAME...]", "came from one of these sources", "c.source IN (@)" },
+	{ "tag", ST_ARG_TEXT, "NAME[,NAME...]", "tagged with any of the tags (repeat for all)",
+	  "c.id IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id "
+	  "WHERE t.name IN (@))" },
+	{ "where", ST_ARG_WHERE, "FIELD=VALUE", "a contact or extra field equals (or with != "
+	  "differs from) VALUE; an empty VALUE means missing", NULL },
+	{ "zip", ST_ARG_ZIP, "ZIP[,ZIP...]", "5-digit ZIP code is one of these", "c.zip IN (@)" },
+};
+
+const size_t st_nfilters = sizeof(st_filters) / sizeof(st_filters[0]);
+
+static const char *const default_columns = "id,first_name,last_name,phone,email,zip,lang";
+
+/* Columns of contacts a query may name directly (besides st_contact_fields). */
+static const char *const plain_columns[] = { "id", "source", "extra", "created_at", "updated_at",
+	"import_id", "last_import", NULL };
+
+struct cond {
+	const struct st_filter_def *def;
+	char *value;         /* as given, for saving */
+	char **args;         /* normalized arguments to bind */
+	char *sql;           /* the condition with placeholders */
+};
+
+struct st_query {
+	struct cond *c;
+	size_t n;
+	int any;
+};
+
+const struct st_filter_def *
+st_filter_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < st_nfilters; i++)
+		if (strcmp(st_filters[i].name, name) == 0)
+			return &st_filters[i];
+	return NULL;
+}
+
+struct st_query *
+st_query_new(void)
+{
+	return st_xcalloc(1, sizeof(struct st_query));
+}
+
+void
+st_query_free(struct st_query *q)
+{
+	size_t i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < q->n; i++) {
+		free(q->c[i].value);
+		st_strv_free(q->c[i].args);
+		free(q->c[i].sql);
+	}
+	free(q->c);
+	free(q);
+}
+
+void
+st_query_set_any(struct st_query *q, int any)
+{
+	q->any = any;
+}
+
+size_t
+st_query_count(const struct st_query *q)
+{
+	return q->n;
+}
+
+static int
+is_plain_column(const char *name)
+{
+	size_t i;
+
+	if (st_contact_field(name) >= 0)
+		return 1;
+	for (i = 0; plain_columns[i]; i++)
+		if (strcmp(plain_columns[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The SQL expression for a column or extra field name; path gets the JSON path
+ * to bind for extra fields (else left empty). */
+static void
+field_expr(const char *name, struct st_buf *sql, struct st_buf *path)
+{
+	st_buf_reset(path);
+	if (is_plain_column(name)) {
+		st_buf_printf(sql, "c.%s", name);
+		return;
+	}
+	if (strcmp(name, "tags") == 0) {
+		st_buf_adds(sql, "(SELECT group_concat(t.name, ',') FROM (SELECT t.name FROM "
+		    "contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = c.id "
+		    "ORDER BY t.name) t)");
+		return;
+	}
+	/* $."name" with quotes and backslashes escaped, bound as a parameter. */
+	st_buf_adds(path, "$.\"");
+	for (; *name; name++) {
+		if (*name == '"' || *name == '\\')
+			st_buf_addc(path, '\\');
+		st_buf_addc(path, *name);
+	}
+	st_buf_addc(path, '"');
+	st_buf_adds(sql, "json_extract(c.extra, ?)");
+}
+
+static int
+add_where(struct cond *c, const char *value, struct st_error *err)
+{
+	const char *eq = strchr(value, '=');
+	int neg = eq && eq > value && eq[-1] == '!';
+	size_t flen = eq ? (size_t)(eq - value) - (size_t)neg : 0;
+	char *field;
+	struct st_buf sql = { 0 }, path = { 0 };
+	size_t n = 0;
+	int f;
+
+	if (eq == NULL || flen == 0)
+		return st_error_set(err, ST_EXIT_USAGE, "invalid --where '%s' (want FIELD=VALUE or "
+		    "FIELD!=VALUE)", value);
+	field = st_xstrndup(value, flen);
+	c->args = st_xcalloc(3, sizeof(*c->args));
+	field_expr(field, &sql, &path);
+	if (path.len)
+		c->args[n++] = st_xstrdup(path.s);
+	if (eq[1] == '\0') {
+		st_buf_adds(&sql, neg ? " IS NOT NULL" : " IS NULL");
+	} else {
+		char *v = st_xstrdup(eq + 1);
+
+		/* Compare with the value normalized the way the field is stored. */
+		f = st_contact_field(field);
+		if (f >= 0) {
+			char *out = st_xmalloc(strlen(v) + 24);
+			int lossy, len = st_field_normalize(f, v, strlen(v), out, &lossy);
+
+			if (len > 0) {
+				free(v);
+				v = st_xstrndup(out, (size_t)len);
+			}
+			free(out);
+		}
+		st_buf_adds(&sql, neg ? " IS NOT ?" : " = ?");
+		c->args[n++] = v;
+	}
+	c->sql = st_xstrdup(sql.s);
+	st_buf_free(&sql);
+	st_buf_free(&path);
+	free(field);
+	return 0;
+}
+
+int
+st_query_add(struct st_query *q, const char *name, const char *value, struct st_error *err)
+{
+	const struct st_filter_def *d = st_filter_find(name);
+	struct cond c = { 0 };
+	struct st_buf sql = { 0 };
+	size_t i, n, uses = 0;
+	const char *p;
+
+	if (d == NULL)
+		return st_error_set(err, ST_EXIT_USAGE, "unknown filter '%s'", name);
+	if ((d->arg == ST_ARG_NONE) != (value == NULL))
+		return st_error_set(err, ST_EXIT_USAGE, d->arg == ST_ARG_NONE ? "filter '%s' takes no "
+		    "value" : "filter '%s' needs a value", name);
+	c.def = d;
+	c.value = value ? st_xstrdup(value) : NULL;
+	if (d->arg == ST_ARG_WHERE) {
+		if (add_where(&c, value, err) < 0) {
+			free(c.value);
+			st_strv_free(c.args);
+			return -1;
+		}
+		goto done;
+	}
+	c.args = d->arg == ST_ARG_NONE ? st_xcalloc(1, sizeof(char *)) :
+	    d->arg == ST_ARG_INT ? st_split_list(NULL) : st_split_list(value);
+	if (d->arg == ST_ARG_INT) {
+		st_strv_free(c.args);
+		c.args = st_xcalloc(2, sizeof(char *));
+		c.args[0] = st_xstrdup(value);
+	}
+	n = st_strv_len(c.args);
+	if (d->arg != ST_ARG_NONE && n == 0) {
+		st_error_set(err, ST_EXIT_USAGE, "filter '%s' needs a value", name);
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		char *a = c.args[i], *out = st_xmalloc(strlen(a) + 24);
+		long v;
+		int len = 0;
+
+		switch (d->arg) {
+		case ST_ARG_INT:
+		case ST_ARG_INTS:
+			if (st_parse_long(a, 0, 0x7fffffffffffffffL, &v) < 0) {
+				free(out);
+				st_error_set(err, ST_EXIT_USAGE, "invalid number '%s' for --%s", a, name);
+				goto fail;
+			}
+			break;
+		case ST_ARG_LANG:
+			len = st_lang_normalize(a, strlen(a), out);
+			break;
+		case ST_ARG_ZIP:
+			len = st_zip_normalize(a, strlen(a), out);
+			if (len < 0) {
+				free(out);
+				st_error_set(err, ST_EXIT_USAGE, "invalid ZIP code '%s' for --%s", a, name);
+				goto fail;
+			}
+			break;
+		default:
+			break;
+		}
+		if (len > 0) {
+			free(c.args[i]);
+			c.args[i] = st_xstrndup(out, (size_t)len);
+		}
+		free(out);
+	}
+	/* Expand each "@" into one placeholder per argument. */
+	for (p = d->sql; *p; p++) {
+		if (*p != '@') {
+			st_buf_addc(&sql, *p);
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			st_buf_adds(&sql, i ? ", ?" : "?");
+		uses++;
+	}
+	/* A filter that names its list twice binds it twice. */
+	if (uses > 1) {
+		char **all = st_xcalloc(n * uses + 1, sizeof(char *));
+		size_t u;
+
+		for (u = 0; u < uses; u++)
+			for (i = 0; i < n; i++)
+				all[u * n + i] = st_xstrdup(c.args[i]);
+		st_strv_free(c.args);
+		c.args = all;
+	}
+	c.sql = st_xstrdup(sql.s ? sql.s : "");
+	st_buf_free(&sql);
+done:
+	q->c = st_xrealloc(q->c, (q->n + 1) * sizeof(*q->c));
+	q->c[q->n++] = c;
+	return 0;
+fail:
+	free(c.value);
+	st_strv_free(c.args);
+	st_buf_free(&sql);
+	return -1;
+}
+
+int
+st_query_load(sqlite3 *db, struct st_query *q, const char *name, struct st_error *err)
+{
+	sqlite3_stmt *st = st_db_prepare(db, "SELECT definition FROM segments WHERE name = ?", err);
+	json_t *def, *filters, *f;
+	json_error_t jerr;
+	size_t i;
+	int rc = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return st_error_set(err, ST_EXIT_USAGE, "no saved segment '%s'", name);
+	}
+	def = json_loads((const char *)sqlite3_column_text(st, 0), 0, &jerr);
+	sqlite3_finalize(st);
+	filters = def ? json_object_get(def, "filters") : NULL;
+	if (!json_is_array(filters)) {
+		json_decref(def);
+		return st_error_set(err, ST_EXIT_FAIL, "saved segment '%s' is damaged", name);
+	}
+	if (json_is_true(json_object_get(def, "any")))
+		q->any = 1;
+	json_array_foreach(filters, i, f) {
+		const char *fn = json_string_value(json_array_get(f, 0));
+		const char *fv = json_string_value(json_array_get(f, 1));
+
+		if (fn == NULL || st_query_add(q, fn, fv, err) < 0) {
+			if (fn == NULL)
+				st_error_set(err, ST_EXIT_FAIL, "saved segment '%s' is damaged", name);
+			rc = -1;
+			break;
+		}
+	}
+	json_decref(def);
+	return rc;
+}
+
+int
+st_query_save(sqlite3 *db, const struct st_query *q, const char *name, struct st_error *err)
+{
+	json_t *def = json_object(), *filters = json_array();
+	sqlite3_stmt *st;
+	char now[21], *text;
+	size_t i;
+	int rc;
+
+	if (*name == '\0' || strchr(name, '@') || strchr(name, ' '))
+		return st_error_set(err, ST_EXIT_USAGE, "invalid segment name '%s'", name);
+	for (i = 0; i < q->n; i++)
+		json_array_append_new(filters, json_pack("[s,s?]", q->c[i].def->name, q->c[i].value));
+	json_object_set_new(def, "any", json_boolean(q->any));
+	json_object_set_new(def, "filters", filters);
+	text = json_dumps(def, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(def);
+	st_now_iso(now);
+	st = st_db_prepare(db, "INSERT INTO segments(name, definition, created_at, updated_at) "
+	    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT(name) DO UPDATE SET definition = excluded.definition, "
+	    "updated_at = excluded.updated_at", err);
+	if (st == NULL) {
+		free(text);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	free(text);
+	if (rc != SQLITE_DONE)
+		return st_error_db(err, db, "cannot save segment '%s'", name);
+	return 0;
+}
+
+/* Write every row of a prepared statement to out. */
+static int
+emit(sqlite3 *db, sqlite3_stmt *st, struct st_out *out, const char *const *names, long *nrows,
+    struct st_error *err)
+{
+	int n = sqlite3_column_count(st), i, rc;
+	struct st_cell *cells = st_xcalloc((size_t)n + 1, sizeof(*cells));
+	const char **cols = st_xcalloc((size_t)n + 1, sizeof(*cols));
+
+	for (i = 0; i < n; i++)
+		cols[i] = names ? names[i] : sqlite3_column_name(st, i);
+	st_out_columns(out, (size_t)n, cols);
+	free(cols);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; i < n; i++) {
+			int t = sqlite3_column_type(st, i);
+
+			if (t == SQLITE_BLOB) {
+				cells[i] = (struct st_cell){ ST_TEXT, "(blob)", 6 };
+				continue;
+			}
+			cells[i].s = (const char *)sqlite3_column_text(st, i);
+			cells[i].len = (size_t)sqlite3_column_bytes(st, i);
+			cells[i].type = t == SQLITE_INTEGER ? ST_INT : t == SQLITE_FLOAT ? ST_REAL :
+			    t == SQLITE_NULL ? ST_NULL : ST_TEXT;
+		}
+		if (st_out_row(out, cells) < 0) {
+			free(cells);
+			return st_error_set(err, ST_EXIT_FAIL, "cannot write output");
+		}
+		(*nrows)++;
+	}
+	free(cells);
+	if (rc != SQLITE_DONE)
+		return st_error_db(err, db, "query failed");
+	return 0;
+}
+
+int
+st_query_run(sqlite3 *db, const struct st_query *q, const char *columns, long limit,
+    struct st_out *out, long *nrows, struct st_error *err)
+{
+	struct st_buf sql = { 0 }, path = { 0 };
+	char **cols = st_split_list(columns ? columns : default_columns);
+	char **binds = NULL;
+	size_t nb = 0, i, j;
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	*nrows = 0;
+	if (cols[0] == NULL) {
+		st_strv_free(cols);
+		return st_error_set(err, ST_EXIT_USAGE, "no columns to show");
+	}
+	st_buf_adds(&sql, "SELECT ");
+	for (i = 0; cols[i]; i++) {
+		if (i)
+			st_buf_adds(&sql, ", ");
+		field_expr(cols[i], &sql, &path);
+		if (path.len) {
+			binds = st_xrealloc(binds, (nb + 1) * sizeof(*binds));
+			binds[nb++] = st_xstrdup(path.s);
+		}
+	}
+	st_buf_adds(&sql, " FROM contacts c");
+	for (i = 0; i < q->n; i++) {
+		st_buf_adds(&sql, i == 0 ? " WHERE (" : q->any ? ") OR (" : ") AND (");
+		st_buf_adds(&sql, q->c[i].sql);
+		for (j = 0; q->c[i].args[j]; j++) {
+			binds = st_xrealloc(binds, (nb + 1) * sizeof(*binds));
+			binds[nb++] = st_xstrdup(q->c[i].args[j]);
+		}
+	}
+	if (q->n)
+		st_buf_adds(&sql, ")");
+	st_buf_adds(&sql, " ORDER BY c.id");
+	if (limit >= 0)
+		st_buf_printf(&sql, " LIMIT %ld", limit);
+	if (sqlite3_prepare_v2(db, sql.s, -1, &st, NULL) != SQLITE_OK) {
+		st_error_db(err, db, "cannot build the query");
+		goto out;
+	}
+	for (i = 0; i < nb; i++)
+		sqlite3_bind_text(st, (int)i + 1, binds[i], -1, SQLITE_STATIC);
+	rc = emit(db, st, out, (const char *const *)cols, nrows, err);
+out:
+	sqlite3_finalize(st);
+	for (i = 0; i < nb; i++)
+		free(binds[i]);
+	free(binds);
+	st_strv_free(cols);
+	st_buf_free(&sql);
+	st_buf_free(&path);
+	return rc;
+}
+
+static int
+only_space(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == ';')
+		s++;
+	return *s == '\0';
+}
+
+int
+st_sql_run(sqlite3 *db, const char *sql, int write, struct st_out *out, long *nrows,
+    struct st_error *err)
+{
+	const char *tail = sql;
+	int shown = 0, rc = 0;
+
+	*nrows = 0;
+	if (!write && st_db_exec(db, "PRAGMA query_only = ON", err) < 0)
+		return -1;
+	if (write && st_db_begin(db, err) < 0)
+		return -1;
+	while (!only_space(tail)) {
+		sqlite3_stmt *st = NULL;
+		const char *start = tail;
+
+		if (sqlite3_prepare_v2(db, start, -1, &st, &tail) != SQLITE_OK) {
+			st_error_db(err, db, "invalid SQL");
+			err->status = ST_EXIT_DATA;
+			rc = -1;
+			break;
+		}
+		if (st == NULL)
+			continue;
+		if (!write && !sqlite3_stmt_readonly(st)) {
+			sqlite3_finalize(st);
+			rc = st_error_set(err, ST_EXIT_USAGE, "SQL would change the database; use "
+			    "--write to allow it");
+			break;
+		}
+		if (!write && !only_space(tail)) {
+			sqlite3_finalize(st);
+			rc = st_error_set(err, ST_EXIT_USAGE, "only one SQL statement is allowed "
+			    "without --write");
+			break;
+		}
+		if (sqlite3_column_count(st) > 0 && !shown) {
+			shown = 1;
+			rc = emit(db, st, out, NULL, nrows, err);
+		} else {
+			long ignored = 0;
+
+			/* Later result sets would not fit the first's columns: run them quietly. */
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+				ignored++;
+			rc = rc == SQLITE_DONE ? 0 : st_error_db(err, db, "SQL failed");
+		}
+		sqlite3_finalize(st);
+		if (rc < 0)
+			break;
+	}
+	if (!write)
+		sqlite3_exec(db, "PRAGMA query_only = OFF", NULL, NULL, NULL);
+	else if (rc < 0)
+		st_db_rollback(db);
+	else
+		rc = st_db_commit(db, err);
+	return rc;
+}
+
+int
+st_segments_list(sqlite3 *db, struct st_out *out, struct st_error *err)
+{
+	sqlite3_stmt *st = st_db_prepare(db, "SELECT name, definition, updated_at FROM segments "
+	    "ORDER BY name", err);
+	long n = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = emit(db, st, out, NULL, &n, err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+char **
+st_query_words(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	char **v = NULL;
+	size_t n = 0, i;
+
+#define ADD(w) do { \
+		v = st_xrealloc(v, (n + 2) * sizeof(*v)); \
+		v[n++] = st_xstrdup(w); \
+		v[n] = NULL; \
+	} while (0)
+	for (i = 0; i < st_nfilters; i++) {
+		char opt[64];
+
+		snprintf(opt, sizeof(opt), "--%s", st_filters[i].name);
+		ADD(opt);
+	}
+	if (sqlite3_prepare_v2(db, "SELECT m.name, p.name FROM sqlite_master m, "
+	    "pragma_table_info(m.name) p WHERE m.type IN ('table', 'view') AND m.name NOT LIKE "
+	    "'sqlite_%' ORDER BY 1, p.cid", -1, &st, NULL) == SQLITE_OK) {
+		const char *prev = "";
+		char *last = st_xstrdup(prev);
+
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *t = (const char *)sqlite3_column_text(st, 0);
+
+			if (strcmp(t, last) != 0) {
+				ADD(t);
+				free(last);
+				last = st_xstrdup(t);
+			}
+			ADD((const char *)sqlite3_column_text(st, 1));
+		}
+		free(last);
+	}
+	sqlite3_finalize(st);
+#undef ADD
+	if (v == NULL)
+		v = st_xcalloc(1, sizeof(*v));
+	return v;
+}
