@@ -23,7 +23,7 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 # A sanitized build lives apart so it never mixes with a plain one.
 B = build$(if $(SANITIZE),-san)
-BIN = bin
+BIN = bin$(if $(SANITIZE),-san)
 
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(B)/lib/%.o) $(B)/lib/schema.o
@@ -32,11 +32,13 @@ CMDS = st st-import st-query
 PROGS = $(CMDS:%=$(BIN)/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TOOL_SRC = $(wildcard tests/tools/*.c)
+TOOLS = $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 MIGRATIONS = $(sort $(wildcard share/sql/*.sql))
 
 all: $(PROGS)
 
-$(B)/lib $(B)/cmd $(B)/tests $(BIN):
+$(B)/lib $(B)/cmd $(B)/tests $(B)/tools $(BIN):
 	mkdir -p $@
 
 $(B)/lib/%.o: lib/%.c $(wildcard include/st/*.h) | $(B)/lib
@@ -69,10 +71,14 @@ $(BIN)/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/libst.a | $(BIN)
 $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libst.a | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libst.a $(LIBS) $(ALL_LDFLAGS)
 
+# Small programs the tests use to reach the library directly.
+$(B)/tools/%: tests/tools/%.c $(B)/libst.a | $(B)/tools
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libst.a $(LIBS) $(ALL_LDFLAGS)
+
 # The test suite: shell tests and C unit tests, run by prove; the last line
 # is "N passed, N failed".
-check: all $(UNITS)
-	@ST_BUILD=$(B) sh tests/run
+check: all $(UNITS) $(TOOLS)
+	@ST_BUILD=$(B) ST_BIN=$(BIN) sh tests/run
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
