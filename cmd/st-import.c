@@ -344,6 +344,8 @@ main(int argc, char **argv)
 			printf("undid import %ld: deleted %ld contacts, restored %ld\n", undo, deleted,
 			    restored);
 	} else if (optind == argc) {
+		if (isatty(STDIN_FILENO))
+			cli_usage_error(usage, "no input: name a file, or pipe one in");
 		status = import_file(db, "-", &o, rejects, json, verbose);
 	} else {
 		/* One bad file is reported and the others still go in; the worst status wins. */

@@ -57,6 +57,9 @@ st_db_prepare(sqlite3 *db, const char *sql, struct st_error *err)
 int
 st_db_begin(sqlite3 *db, struct st_error *err)
 {
+	if (sqlite3_db_readonly(db, "main") == 1)
+		return st_error_set(err, ST_EXIT_FAIL, "database '%s' is read-only",
+		    sqlite3_db_filename(db, "main"));
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return st_error_db(err, db, "cannot start a transaction on '%s'",
 		    sqlite3_db_filename(db, "main"));
@@ -144,7 +147,7 @@ st_db_open(sqlite3 **out, const char *path, struct st_error *err)
 	if (env && st_parse_long(env, 0, 86400000, &timeout) < 0)
 		return st_error_set(err, ST_EXIT_USAGE, "invalid ST_BUSY_TIMEOUT '%s'", env);
 	/* Contact data: create the file 0600 before SQLite does it with the umask. */
-	if (stat(path, &sb) < 0 && errno == ENOENT) {
+	if (strncmp(path, "file:", 5) != 0 && stat(path, &sb) < 0 && errno == ENOENT) {
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 		if (fd < 0 && errno != EEXIST)
 			return st_error_set(err, ST_EXIT_FAIL, "cannot create database '%s': %s",
@@ -152,7 +155,8 @@ st_db_open(sqlite3 **out, const char *path, struct st_error *err)
 		if (fd >= 0)
 			close(fd);
 	}
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
 		st_error_db(err, db, "cannot open database '%s'", path);
 		sqlite3_close(db);
 		return -1;

@@ -15,7 +15,8 @@ const char *st_db_path(const char *path);
 /* Open (creating if needed) the database at st_db_path(path), set WAL mode,
  * foreign keys and a busy timeout ($ST_BUSY_TIMEOUT ms, default 10000), and
  * apply pending migrations, each in its own transaction. A new database file
- * is created with mode 0600. Returns 0 and *out, or -1 and err. */
+ * is created with mode 0600. An SQLite URI ("file:st.db?mode=ro") is
+ * accepted. Returns 0 and *out, or -1 and err. */
 int st_db_open(sqlite3 **out, const char *path, struct st_error *err);
 
 /* Run sql (one or more statements, no parameters) and fill err on failure. */
