@@ -215,7 +215,7 @@ test_expect_success 'a bulk load merges rows of the file that share a key' '
 	[ "$(sqlite3 bulk.db "SELECT count(*) FROM sqlite_master WHERE type = \"index\" AND tbl_name = \"contacts\"")" -ge 8 ]
 '
 
-test_expect_success 'tags are added once; a file's repeated key applies its rows in order' '
+test_expect_success 'tags are added once; a repeated key applies its rows in order' '
 	st-import --db bulk.db --key voter_id=ncid --tag a --tag b dups.csv >out &&
 	test_grep "inserted 0, updated 3, unchanged 1" out &&
 	[ "$(sqlite3 bulk.db "SELECT count(*) FROM contact_tags")" = 4 ]
