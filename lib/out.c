@@ -153,6 +153,11 @@ json_row(struct st_out *o, const struct st_cell *c)
 		case ST_REAL:
 			v = json_real(strtod(c[i].s, NULL));
 			break;
+		case ST_JSON:
+			v = json_loadb(c[i].s, c[i].len, JSON_DECODE_ANY, NULL);
+			if (v == NULL)  /* not JSON after all: a string */
+				v = json_stringn(c[i].s, c[i].len);
+			break;
 		default:
 			v = json_stringn(c[i].s, c[i].len);
 			if (v == NULL) {
@@ -200,7 +205,7 @@ st_out_row(struct st_out *o, const struct st_cell *c)
 					if (v[k] == '\n' || v[k] == '\r' || v[k] == '\t')
 						v[k] = ' ';
 			}
-			if (c[i].type == ST_TEXT)
+			if (c[i].type == ST_TEXT || c[i].type == ST_JSON)
 				o->numeric[i] = 0;
 			w = text_width(v);
 			if (w > o->width[i])

@@ -371,12 +371,17 @@ static int
 emit(sqlite3 *db, sqlite3_stmt *st, struct st_out *out, const char *const *names, long *nrows,
     struct st_error *err)
 {
+	/* The extra column of contacts holds a JSON object: JSON output embeds it. */
+	int json_col = -1;
 	int n = sqlite3_column_count(st), i, rc;
 	struct st_cell *cells = st_xcalloc((size_t)n + 1, sizeof(*cells));
 	const char **cols = st_xcalloc((size_t)n + 1, sizeof(*cols));
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		cols[i] = names ? names[i] : sqlite3_column_name(st, i);
+		if (names && strcmp(names[i], "extra") == 0)
+			json_col = i;
+	}
 	st_out_columns(out, (size_t)n, cols);
 	free(cols);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -390,7 +395,7 @@ emit(sqlite3 *db, sqlite3_stmt *st, struct st_out *out, const char *const *names
 			cells[i].s = (const char *)sqlite3_column_text(st, i);
 			cells[i].len = (size_t)sqlite3_column_bytes(st, i);
 			cells[i].type = t == SQLITE_INTEGER ? ST_INT : t == SQLITE_FLOAT ? ST_REAL :
-			    t == SQLITE_NULL ? ST_NULL : ST_TEXT;
+			    t == SQLITE_NULL ? ST_NULL : i == json_col ? ST_JSON : ST_TEXT;
 		}
 		if (st_out_row(out, cells) < 0) {
 			free(cells);

@@ -8,7 +8,7 @@
 enum st_format { ST_FMT_CSV, ST_FMT_TSV, ST_FMT_JSON, ST_FMT_TABLE };
 
 /* Value types, as SQLite's: a cell is NULL, an integer, a real or text. */
-enum st_type { ST_NULL = 0, ST_INT, ST_REAL, ST_TEXT };
+enum st_type { ST_NULL = 0, ST_INT, ST_REAL, ST_TEXT, ST_JSON /* text holding JSON */ };
 
 struct st_cell {
 	enum st_type type;
@@ -29,8 +29,8 @@ void st_out_columns(struct st_out *o, size_t n, const char *const *names);
 
 /* Write one row of n cells (n as given to st_out_columns). CSV quotes a
  * field only when it must (via libcsv); TSV escapes tab, newline, carriage
- * return and backslash as \t \n \r \\; JSON writes numbers as numbers and NULL
- * as null; the table buffers rows to align them. Returns 0, or -1 on a
+ * return and backslash as \t \n \r \\; JSON writes numbers as numbers, NULL
+ * as null and ST_JSON cells as the JSON they hold; the table buffers rows to align them. Returns 0, or -1 on a
  * write error. */
 int st_out_row(struct st_out *o, const struct st_cell *cells);
 
