@@ -468,7 +468,10 @@ main(int argc, char **argv)
 	}
 	if (st_db_open(&db, a.dbpath, &err) < 0)
 		cli_die_err(&err);
-	if (argc == 1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+	/* Nothing asked for, on a terminal: the prompt. */
+	if (st_query_count(a.q) == 0 && !a.sql && !a.segment && !a.segments && !a.delete &&
+	    !a.save && !a.output && !a.columns && a.fmt < 0 && a.limit < 0 &&
+	    isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		interactive(db);
 		sqlite3_close(db);
 		args_free(&a);

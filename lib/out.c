@@ -236,11 +236,11 @@ table_line(struct st_out *o, char **v)
 		w = text_width(v[i]);
 		if (i)
 			fputs("  ", o->fp);
-		if (o->numeric[i] && v != o->names)
+		if (o->numeric[i])
 			for (k = w; k < o->width[i]; k++)
 				putc(' ', o->fp);
 		fputs(v[i], o->fp);
-		if (!(o->numeric[i] && v != o->names) && i + 1 < o->n)
+		if (!o->numeric[i] && i + 1 < o->n)
 			for (k = w; k < o->width[i]; k++)
 				putc(' ', o->fp);
 	}
