@@ -141,7 +141,7 @@ st_db_open(sqlite3 **out, const char *path, struct st_error *err)
 	const char *env = getenv("ST_BUSY_TIMEOUT");
 	long timeout = 10000;
 	struct stat sb;
-	int fd;
+	int fd, created = 0;
 
 	path = st_db_path(path);
 	if (env && st_parse_long(env, 0, 86400000, &timeout) < 0)
@@ -152,8 +152,10 @@ st_db_open(sqlite3 **out, const char *path, struct st_error *err)
 		if (fd < 0 && errno != EEXIST)
 			return st_error_set(err, ST_EXIT_FAIL, "cannot create database '%s': %s",
 			    path, strerror(errno));
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
+			created = 1;
+		}
 	}
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
@@ -165,12 +167,17 @@ st_db_open(sqlite3 **out, const char *path, struct st_error *err)
 	sqlite3_extended_result_codes(db, 1);
 	if (st_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
 		goto fail;
+	/* Contacts rows are wide: bigger pages mean fewer of them (set before WAL). */
+	if (created && st_db_exec(db, "PRAGMA page_size = 8192", err) < 0)
+		goto fail;
 	if (!sqlite3_db_readonly(db, "main") &&
 	    sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK) {
 		st_error_db(err, db, "cannot open database '%s'", path);
 		goto fail;
 	}
-	if (st_db_exec(db, "PRAGMA synchronous = NORMAL", err) < 0)
+	/* Truncate the WAL after a big import's checkpoint instead of leaving it on disk. */
+	if (st_db_exec(db, "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864",
+	    err) < 0)
 		goto fail;
 	if (migrate(db, path, err) < 0)
 		goto fail;

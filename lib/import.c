@@ -31,7 +31,7 @@ struct imp {
 	long import_id;
 	uint64_t seed;
 	char now[21];
-	sqlite3_stmt *ins, *upd, *tag, *lookup[32], **json_k;
+	sqlite3_stmt *ins, *ins_extra, *differs, *log, *upd, *upd_extra, *tag, *lookup[32], **json_k;
 	long *tag_ids;
 	size_t ntags;
 	/* the row being imported */
@@ -171,49 +171,79 @@ merged(struct st_buf *sql, int i, int keep_existing)
 	const char *f = st_contact_fields[i].name;
 
 	if (st_contact_fields[i].kind == ST_FK_OPTIN)
-		st_buf_printf(sql, "CASE WHEN %s = 'opted_out' THEN %s ELSE ", f, f);
+		st_buf_printf(sql, "CASE WHEN c.%s = 'opted_out' THEN c.%s ELSE ", f, f);
 	if (keep_existing)
-		st_buf_printf(sql, "coalesce(%s, ?%d)", f, i + 1);
+		st_buf_printf(sql, "coalesce(c.%s, ?%d)", f, i + 1);
 	else
-		st_buf_printf(sql, "coalesce(?%d, %s)", i + 1, f);
+		st_buf_printf(sql, "coalesce(?%d, c.%s)", i + 1, f);
 	if (st_contact_fields[i].kind == ST_FK_OPTIN)
 		st_buf_adds(sql, " END");
+}
+
+/* The before-image of a contact, for undo: its fields and extra as one JSON object. */
+static void
+before_image(struct st_buf *sql)
+{
+	int i;
+
+	st_buf_adds(sql, "json_object(");
+	for (i = 0; i < NF; i++)
+		st_buf_printf(sql, "'%s', c.%s, ", st_contact_fields[i].name, st_contact_fields[i].name);
+	st_buf_adds(sql, "'source', c.source, 'updated_at', c.updated_at, 'last_import', "
+	    "c.last_import, 'src_hash', c.src_hash, 'extra', e.extra)");
 }
 
 static int
 prepare(struct imp *m)
 {
-	const char *extra = m->o->keep_existing ? "json_patch(extra, json_patch(:extra, extra))" :
-	    "json_patch(extra, :extra)";
+	const char *extra = m->o->keep_existing ? "json_patch(e.extra, json_patch(:extra, e.extra))" :
+	    "json_patch(e.extra, :extra)";
 	struct st_buf sql = { 0 };
 	int i;
 
 	st_buf_adds(&sql, "INSERT INTO contacts(");
 	for (i = 0; i < NF; i++)
 		st_buf_printf(&sql, "%s, ", st_contact_fields[i].name);
-	st_buf_adds(&sql, "extra, src_hash, import_id, last_import, source, created_at, updated_at) "
-	    "VALUES (");
+	st_buf_adds(&sql, "src_hash, import_id, last_import, source, created_at, updated_at) VALUES (");
 	for (i = 0; i < NF; i++)
 		st_buf_printf(&sql, "?%d, ", i + 1);
-	st_buf_adds(&sql, ":extra, :hash, :import, :import, :source, :now, :now)");
+	st_buf_adds(&sql, ":hash, :import, :import, :source, :now, :now)");
 	m->ins = st_db_prepare(m->db, sql.s, m->err);
+	m->ins_extra = m->ins ? st_db_prepare(m->db, "INSERT INTO contact_extra(contact_id, extra) "
+	    "VALUES (:id, :extra)", m->err) : NULL;
 
-	/* One merge, in SQL, that writes only if something changes. */
+	/* Would merging the row change the contact? */
 	st_buf_reset(&sql);
-	st_buf_adds(&sql, "UPDATE contacts SET ");
+	st_buf_adds(&sql, "SELECT ");
+	for (i = 0; i < NF; i++) {
+		merged(&sql, i, m->o->keep_existing);
+		st_buf_printf(&sql, " IS NOT c.%s OR ", st_contact_fields[i].name);
+	}
+	st_buf_printf(&sql, "%s IS NOT e.extra FROM contacts c JOIN contact_extra e ON "
+	    "e.contact_id = c.id WHERE c.id = :id", extra);
+	m->differs = m->ins_extra ? st_db_prepare(m->db, sql.s, m->err) : NULL;
+
+	st_buf_reset(&sql);
+	st_buf_adds(&sql, "INSERT OR IGNORE INTO import_changes(import_id, contact_id, old) SELECT "
+	    ":import, c.id, ");
+	before_image(&sql);
+	st_buf_adds(&sql, " FROM contacts c JOIN contact_extra e ON e.contact_id = c.id "
+	    "WHERE c.id = :id");
+	m->log = m->differs ? st_db_prepare(m->db, sql.s, m->err) : NULL;
+
+	/* The merge, in SQL: extra first, then the fields (which sets the new src_hash). */
+	st_buf_reset(&sql);
+	st_buf_printf(&sql, "UPDATE contact_extra AS e SET extra = %s WHERE contact_id = :id", extra);
+	m->upd_extra = m->log ? st_db_prepare(m->db, sql.s, m->err) : NULL;
+	st_buf_reset(&sql);
+	st_buf_adds(&sql, "UPDATE contacts AS c SET ");
 	for (i = 0; i < NF; i++) {
 		st_buf_printf(&sql, "%s = ", st_contact_fields[i].name);
 		merged(&sql, i, m->o->keep_existing);
 		st_buf_adds(&sql, ", ");
 	}
-	st_buf_printf(&sql, "extra = %s, src_hash = :hash, last_import = :import, updated_at = :now "
-	    "WHERE id = :id AND (", extra);
-	for (i = 0; i < NF; i++) {
-		merged(&sql, i, m->o->keep_existing);
-		st_buf_printf(&sql, " IS NOT %s OR ", st_contact_fields[i].name);
-	}
-	st_buf_printf(&sql, "%s IS NOT extra)", extra);
-	m->upd = m->ins ? st_db_prepare(m->db, sql.s, m->err) : NULL;
+	st_buf_adds(&sql, "src_hash = :hash, last_import = :import, updated_at = :now WHERE id = :id");
+	m->upd = m->upd_extra ? st_db_prepare(m->db, sql.s, m->err) : NULL;
 	m->tag = m->upd ? st_db_prepare(m->db, "INSERT OR IGNORE INTO contact_tags(contact_id, tag_id, "
 	    "import_id, created_at) VALUES (?1, ?2, ?3, ?4)", m->err) : NULL;
 	st_buf_free(&sql);
@@ -493,19 +523,53 @@ add_tags(struct imp *m, sqlite3_int64 id)
 	return added;
 }
 
-/* Merge the current row into existing contact id. */
+/* Step a statement that returns no rows. */
+static int
+step_done(struct imp *m, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : fail_db(m, what);
+}
+
+/* Merge the current row into existing contact id: if that changes it, log
+ * its before-image for undo and write it. */
 static int
 merge_into(struct imp *m, sqlite3_int64 id, int same_hash, const struct st_csv_row *row)
 {
 	int changed = 0, rc;
 
 	if (!same_hash) {
+		bind_row(m, m->differs);
+		bind_named_int(m->differs, ":id", id);
+		rc = sqlite3_step(m->differs);
+		changed = rc == SQLITE_ROW && sqlite3_column_int(m->differs, 0);
+		sqlite3_reset(m->differs);
+		if (rc != SQLITE_ROW)
+			return fail_db(m, "cannot compare a contact");
+	}
+	if (changed) {
+		/* Three writes that stand or fall together if the row is rejected. */
+		if (st_db_exec(m->db, "SAVEPOINT merge_row", m->err) < 0)
+			return -1;
+		bind_row(m, m->log);
+		bind_named_int(m->log, ":id", id);
+		bind_row(m, m->upd_extra);
+		bind_named_int(m->upd_extra, ":id", id);
+		if (step_done(m, m->log, "cannot record a change") < 0 ||
+		    step_done(m, m->upd_extra, "cannot write a contact") < 0)
+			return -1;
 		bind_row(m, m->upd);
 		bind_named_int(m->upd, ":id", id);
 		rc = step_write(m, m->upd, row);
+		if (rc > 0)
+			rc = st_db_exec(m->db, "ROLLBACK TO merge_row; RELEASE merge_row", m->err) < 0 ?
+			    -1 : 1;
+		else if (rc == 0)
+			rc = st_db_exec(m->db, "RELEASE merge_row", m->err);
 		if (rc != 0)
 			return rc < 0 ? -1 : 0;
-		changed = sqlite3_changes(m->db) > 0;
 	}
 	rc = add_tags(m, id);
 	if (rc < 0)
@@ -546,8 +610,13 @@ import_row(struct imp *m, const struct st_csv_row *row)
 	rc = step_write(m, m->ins, row);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
+	id = sqlite3_last_insert_rowid(m->db);
+	bind_row(m, m->ins_extra);
+	bind_named_int(m->ins_extra, ":id", id);
+	if (step_done(m, m->ins_extra, "cannot write a contact") < 0)
+		return -1;
 	m->res->inserted++;
-	return add_tags(m, sqlite3_last_insert_rowid(m->db)) < 0 ? -1 : 0;
+	return add_tags(m, id) < 0 ? -1 : 0;
 }
 
 /* Indexes on contacts, dropped for a bulk load and rebuilt after it. */
@@ -638,8 +707,9 @@ merge_duplicates(struct imp *m)
 	st_buf_reset(&sql);
 	st_buf_adds(&sql, "SELECT ");
 	for (f = 0; f < NF; f++)
-		st_buf_printf(&sql, "%s, ", st_contact_fields[f].name);
-	st_buf_adds(&sql, "extra, src_hash FROM contacts WHERE id = ?");
+		st_buf_printf(&sql, "c.%s, ", st_contact_fields[f].name);
+	st_buf_adds(&sql, "e.extra, c.src_hash FROM contacts c JOIN contact_extra e ON "
+	    "e.contact_id = c.id WHERE c.id = ?");
 	if (dups)
 		get = st_db_prepare(m->db, sql.s, m->err);
 	if (get)
@@ -848,6 +918,10 @@ imp_free(struct imp *m)
 	size_t i;
 
 	sqlite3_finalize(m->ins);
+	sqlite3_finalize(m->ins_extra);
+	sqlite3_finalize(m->differs);
+	sqlite3_finalize(m->log);
+	sqlite3_finalize(m->upd_extra);
 	sqlite3_finalize(m->upd);
 	sqlite3_finalize(m->tag);
 	for (i = 0; i < sizeof(m->lookup) / sizeof(m->lookup[0]); i++)
@@ -1036,11 +1110,16 @@ st_import_undo(sqlite3 *db, long id, long *restored, long *deleted, struct st_er
 	for (f = 0; f < NF; f++)
 		st_buf_printf(&sql, "%s = json_extract(c.old, '$.%s'), ", st_contact_fields[f].name,
 		    st_contact_fields[f].name);
-	st_buf_adds(&sql, "source = json_extract(c.old, '$.source'), extra = json_extract(c.old, "
-	    "'$.extra'), updated_at = json_extract(c.old, '$.updated_at'), last_import = "
-	    "json_extract(c.old, '$.last_import'), src_hash = json_extract(c.old, '$.src_hash') "
-	    "FROM import_changes c WHERE c.import_id = ?1 AND contacts.id = c.contact_id");
-	rc = exec_id(db, sql.s, id, &r, err);
+	st_buf_adds(&sql, "source = json_extract(c.old, '$.source'), updated_at = json_extract(c.old, "
+	    "'$.updated_at'), last_import = json_extract(c.old, '$.last_import'), src_hash = "
+	    "json_extract(c.old, '$.src_hash') FROM import_changes c WHERE c.import_id = ?1 AND "
+	    "contacts.id = c.contact_id");
+	/* Extra first: its trigger clears src_hash, which the contacts update restores. */
+	rc = exec_id(db, "UPDATE contact_extra SET extra = json_extract(c.old, '$.extra') FROM "
+	    "import_changes c WHERE c.import_id = ?1 AND contact_extra.contact_id = c.contact_id",
+	    id, NULL, err);
+	if (rc == 0)
+		rc = exec_id(db, sql.s, id, &r, err);
 	st_buf_free(&sql);
 	if (rc < 0 || exec_id(db, "DELETE FROM contacts WHERE import_id = ?1", id, &d, err) < 0)
 		goto fail;

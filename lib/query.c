@@ -39,8 +39,10 @@ const size_t st_nfilters = sizeof(st_filters) / sizeof(st_filters[0]);
 static const char *const default_columns = "id,first_name,last_name,phone,email,zip,lang";
 
 /* Columns of contacts a query may name directly (besides st_contact_fields). */
-static const char *const plain_columns[] = { "id", "source", "extra", "created_at", "updated_at",
+static const char *const plain_columns[] = { "id", "source", "created_at", "updated_at",
 	"import_id", "last_import", NULL };
+
+#define EXTRA_OF_C "(SELECT e.extra FROM contact_extra e WHERE e.contact_id = c.id)"
 
 struct cond {
 	const struct st_filter_def *def;
@@ -123,6 +125,10 @@ field_expr(const char *name, struct st_buf *sql, struct st_buf *path)
 		st_buf_printf(sql, "c.%s", name);
 		return;
 	}
+	if (strcmp(name, "extra") == 0) {
+		st_buf_adds(sql, EXTRA_OF_C);
+		return;
+	}
 	if (strcmp(name, "tags") == 0) {
 		st_buf_adds(sql, "(SELECT group_concat(t.name, ',') FROM (SELECT t.name FROM "
 		    "contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = c.id "
@@ -137,7 +143,7 @@ field_expr(const char *name, struct st_buf *sql, struct st_buf *path)
 		st_buf_addc(path, *name);
 	}
 	st_buf_addc(path, '"');
-	st_buf_adds(sql, "json_extract(c.extra, ?)");
+	st_buf_adds(sql, "json_extract(" EXTRA_OF_C ", ?)");
 }
 
 static int

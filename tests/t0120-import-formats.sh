@@ -37,7 +37,7 @@ test_expect_success 'quoted fields with commas, quotes and newlines survive' '
 test_expect_success 'an explicit delimiter overrides sniffing' '
 	printf "email;first_name,last_name\nd@example.org;Di,Do\n" >semi.csv &&
 	st-import --db semi.db -d ";" semi.csv >/dev/null &&
-	[ "$(sqlite3 semi.db "SELECT email || \" \" || extra FROM contacts")" = "d@example.org {\"first_name,last_name\":\"Di,Do\"}" ]
+	[ "$(sqlite3 semi.db "SELECT email || \" \" || extra FROM contacts_full")" = "d@example.org {\"first_name,last_name\":\"Di,Do\"}" ]
 '
 
 test_expect_success 'an invalid delimiter is a usage error' '

@@ -32,7 +32,7 @@ run_examples() {
 		n=$((n + 1))
 		want=$(printf '%s\n' "$line" | sed -n 's/.*# exit \([0-9][0-9]*\)$/\1/p')
 		rc=0
-		sh -c "set -o pipefail 2>/dev/null; $line" >"out.$n" 2>"err.$n" </dev/null || rc=$?
+		bash -c "set -o pipefail; $line" >"out.$n" 2>"err.$n" </dev/null || rc=$?
 		if [ "$rc" -ne "${want:-0}" ]; then
 			echo "$doc: example $n exited $rc, expected ${want:-0}: $line" >&2
 			cat "err.$n" >&2

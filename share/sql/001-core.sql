@@ -35,13 +35,23 @@ CREATE TABLE contacts (
 	sms_status TEXT,                 -- 'opted_in', 'opted_out' or NULL (unknown)
 	email_status TEXT,               -- 'opted_in', 'opted_out' or NULL (unknown)
 	source TEXT,                     -- where the contact first came from
-	extra TEXT NOT NULL DEFAULT '{}',-- every other imported column, as a JSON object
 	created_at TEXT NOT NULL,
 	updated_at TEXT NOT NULL,
 	import_id INTEGER REFERENCES imports(id),   -- batch that created the contact
 	last_import INTEGER REFERENCES imports(id), -- batch that last changed it
 	src_hash INTEGER                 -- hash of the source row last applied (skip unchanged rows)
 );
+
+-- Every other imported column, as a JSON object per contact. Kept apart from contacts
+-- so the hot table stays narrow: segments scan it and bulk loads index it quickly.
+CREATE TABLE contact_extra (
+	contact_id INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
+	extra TEXT NOT NULL DEFAULT '{}'
+);
+
+-- Contacts with their extra fields, for SQL: json_extract(extra, '$.party_cd').
+CREATE VIEW contacts_full AS
+	SELECT c.*, e.extra AS extra FROM contacts c LEFT JOIN contact_extra e ON e.contact_id = c.id;
 
 CREATE TABLE tags (
 	id INTEGER PRIMARY KEY,
@@ -78,28 +88,19 @@ CREATE INDEX contacts_phone ON contacts(phone) WHERE phone IS NOT NULL;
 CREATE INDEX contacts_email ON contacts(email) WHERE email IS NOT NULL;
 CREATE INDEX contacts_zip ON contacts(zip);
 CREATE INDEX contacts_lang ON contacts(lang);
-CREATE INDEX contacts_import ON contacts(import_id);
-CREATE INDEX contacts_last_import ON contacts(last_import);
 CREATE INDEX contact_tags_tag ON contact_tags(tag_id, contact_id);
 CREATE INDEX contact_tags_import ON contact_tags(import_id);
 
--- An import that changes a contact logs its before-image once per batch.
-CREATE TRIGGER contacts_import_log AFTER UPDATE ON contacts
-WHEN NEW.last_import IS NOT NULL AND (OLD.last_import IS NULL OR NEW.last_import > OLD.last_import)
-BEGIN
-	INSERT OR IGNORE INTO import_changes(import_id, contact_id, old) VALUES (NEW.last_import, OLD.id,
-		json_object('first_name', OLD.first_name, 'middle_name', OLD.middle_name,
-			'last_name', OLD.last_name, 'suffix', OLD.suffix, 'phone', OLD.phone,
-			'email', OLD.email, 'address', OLD.address, 'city', OLD.city, 'state', OLD.state,
-			'zip', OLD.zip, 'lang', OLD.lang, 'voter_id', OLD.voter_id, 'van_id', OLD.van_id,
-			'sms_status', OLD.sms_status, 'email_status', OLD.email_status,
-			'source', OLD.source, 'extra', OLD.extra, 'updated_at', OLD.updated_at,
-			'last_import', OLD.last_import, 'src_hash', OLD.src_hash));
-END;
-
--- Any other change (a user's SQL, a later command) invalidates the unchanged-row shortcut.
+-- Any change but an import's (a user's SQL, a later command) invalidates the shortcut that
+-- skips a row identical to the one last imported for the contact. An import writes
+-- contact_extra first and then contacts, setting a new src_hash and last_import.
 CREATE TRIGGER contacts_src_hash_reset AFTER UPDATE ON contacts
 WHEN NEW.src_hash IS NOT NULL AND NEW.src_hash IS OLD.src_hash AND NEW.last_import IS OLD.last_import
 BEGIN
 	UPDATE contacts SET src_hash = NULL WHERE id = NEW.id;
+END;
+
+CREATE TRIGGER contact_extra_src_hash_reset AFTER UPDATE ON contact_extra
+BEGIN
+	UPDATE contacts SET src_hash = NULL WHERE id = NEW.contact_id AND src_hash IS NOT NULL;
 END;
