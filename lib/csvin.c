@@ -211,18 +211,6 @@ sniff(const char *s, size_t n)
 	return cands[best];
 }
 
-static int
-is_space(unsigned char c)
-{
-	return c == ' ';
-}
-
-static int
-is_term(unsigned char c)
-{
-	return c == '\r' || c == '\n';
-}
-
 static void
 set_row(struct st_csvin *r, struct qrow *q)
 {
@@ -337,8 +325,6 @@ st_csvin_open(FILE *fp, const char *name, const struct st_csv_opts *o, struct st
 		st_error_set(err, ST_EXIT_FAIL, "cannot start the CSV parser");
 		goto fail;
 	}
-	csv_set_space_func(&r->p, is_space);
-	csv_set_term_func(&r->p, is_term);
 	if (fill(r) < 0)
 		goto fail;
 	b = (const unsigned char *)r->buf;

@@ -157,7 +157,7 @@ st_db_open(sqlite3 **out, const char *path, struct st_error *err)
 			created = 1;
 		}
 	}
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 	    SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
 		st_error_db(err, db, "cannot open database '%s'", path);
 		sqlite3_close(db);

@@ -16,6 +16,17 @@
 #define COL_SKIP (-2)
 #define NF ((int)st_ncontact_fields)
 
+/* A prepared statement with the positions of its named parameters. */
+enum { P_EXTRA, P_HASH, P_IMPORT, P_SOURCE, P_NOW, P_ID, NPARAM };
+static const char *const param_names[NPARAM] = { ":extra", ":hash", ":import", ":source", ":now",
+	":id" };
+
+struct stmt {
+	sqlite3_stmt *st;
+	int p[NPARAM];
+	int fields;      /* ?1..?NF are the row's fields */
+};
+
 struct imp {
 	sqlite3 *db;
 	const struct st_import_opts *o;
@@ -31,7 +42,8 @@ struct imp {
 	long import_id;
 	uint64_t seed;
 	char now[21];
-	sqlite3_stmt *ins, *ins_extra, *differs, *log, *upd, *upd_extra, *tag, *lookup[32], **json_k;
+	struct stmt ins, differs, log, upd, upd_extra;
+	sqlite3_stmt *tag, *lookup[32], **json_k, **ins_extra_k;
 	long *tag_ids;
 	size_t ntags;
 	/* the row being imported */
@@ -180,6 +192,18 @@ merged(struct st_buf *sql, int i, int keep_existing)
 		st_buf_adds(sql, " END");
 }
 
+static int
+prep(struct imp *m, struct stmt *s, const char *sql)
+{
+	int i;
+
+	s->fields = strstr(sql, "?1") != NULL;
+	s->st = st_db_prepare(m->db, sql, m->err);
+	for (i = 0; s->st && i < NPARAM; i++)
+		s->p[i] = sqlite3_bind_parameter_index(s->st, param_names[i]);
+	return s->st ? 0 : -1;
+}
+
 /* The before-image of a contact, for undo: its fields and extra as one JSON object. */
 static void
 before_image(struct st_buf *sql)
@@ -208,9 +232,8 @@ prepare(struct imp *m)
 	for (i = 0; i < NF; i++)
 		st_buf_printf(&sql, "?%d, ", i + 1);
 	st_buf_adds(&sql, ":hash, :import, :import, :source, :now, :now)");
-	m->ins = st_db_prepare(m->db, sql.s, m->err);
-	m->ins_extra = m->ins ? st_db_prepare(m->db, "INSERT INTO contact_extra(contact_id, extra) "
-	    "VALUES (:id, :extra)", m->err) : NULL;
+	if (prep(m, &m->ins, sql.s) < 0)
+		goto fail;
 
 	/* Would merging the row change the contact? */
 	st_buf_reset(&sql);
@@ -221,7 +244,8 @@ prepare(struct imp *m)
 	}
 	st_buf_printf(&sql, "%s IS NOT e.extra FROM contacts c JOIN contact_extra e ON "
 	    "e.contact_id = c.id WHERE c.id = :id", extra);
-	m->differs = m->ins_extra ? st_db_prepare(m->db, sql.s, m->err) : NULL;
+	if (prep(m, &m->differs, sql.s) < 0)
+		goto fail;
 
 	st_buf_reset(&sql);
 	st_buf_adds(&sql, "INSERT OR IGNORE INTO import_changes(import_id, contact_id, old) SELECT "
@@ -229,12 +253,14 @@ prepare(struct imp *m)
 	before_image(&sql);
 	st_buf_adds(&sql, " FROM contacts c JOIN contact_extra e ON e.contact_id = c.id "
 	    "WHERE c.id = :id");
-	m->log = m->differs ? st_db_prepare(m->db, sql.s, m->err) : NULL;
+	if (prep(m, &m->log, sql.s) < 0)
+		goto fail;
 
 	/* The merge, in SQL: extra first, then the fields (which sets the new src_hash). */
 	st_buf_reset(&sql);
 	st_buf_printf(&sql, "UPDATE contact_extra AS e SET extra = %s WHERE contact_id = :id", extra);
-	m->upd_extra = m->log ? st_db_prepare(m->db, sql.s, m->err) : NULL;
+	if (prep(m, &m->upd_extra, sql.s) < 0)
+		goto fail;
 	st_buf_reset(&sql);
 	st_buf_adds(&sql, "UPDATE contacts AS c SET ");
 	for (i = 0; i < NF; i++) {
@@ -243,88 +269,101 @@ prepare(struct imp *m)
 		st_buf_adds(&sql, ", ");
 	}
 	st_buf_adds(&sql, "src_hash = :hash, last_import = :import, updated_at = :now WHERE id = :id");
-	m->upd = m->upd_extra ? st_db_prepare(m->db, sql.s, m->err) : NULL;
-	m->tag = m->upd ? st_db_prepare(m->db, "INSERT OR IGNORE INTO contact_tags(contact_id, tag_id, "
-	    "import_id, created_at) VALUES (?1, ?2, ?3, ?4)", m->err) : NULL;
+	if (prep(m, &m->upd, sql.s) < 0)
+		goto fail;
+	m->tag = st_db_prepare(m->db, "INSERT OR IGNORE INTO contact_tags(contact_id, tag_id, "
+	    "import_id, created_at) VALUES (?1, ?2, ?3, ?4)", m->err);
 	st_buf_free(&sql);
 	m->json_k = st_xcalloc(m->ncols + 2, sizeof(*m->json_k));
+	m->ins_extra_k = st_xcalloc(m->ncols + 2, sizeof(*m->ins_extra_k));
 	return m->tag ? 0 : -1;
+fail:
+	st_buf_free(&sql);
+	return -1;
 }
 
 static void
-bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
+bind_text(struct stmt *s, int p, const char *v, int len)
 {
-	int i = sqlite3_bind_parameter_index(st, name);
-
-	if (i > 0) {
-		if (v)
-			sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, i);
-	}
+	if (s->p[p] <= 0)
+		return;
+	if (v)
+		sqlite3_bind_text(s->st, s->p[p], v, len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s->st, s->p[p]);
 }
 
 static void
-bind_named_int(sqlite3_stmt *st, const char *name, sqlite3_int64 v)
+bind_int(struct stmt *s, int p, sqlite3_int64 v)
 {
-	int i = sqlite3_bind_parameter_index(st, name);
-
-	if (i > 0)
-		sqlite3_bind_int64(st, i, v);
+	if (s->p[p] > 0)
+		sqlite3_bind_int64(s->st, s->p[p], v);
 }
 
-/* Bind the row's fields and the batch's values to an insert or update. */
+/* Bind the row's fields and the batch's values (and contact id) to a statement. */
 static void
-bind_row(struct imp *m, sqlite3_stmt *st)
+bind_row(struct imp *m, struct stmt *s, sqlite3_int64 id)
 {
 	int i;
 
-	sqlite3_reset(st);
-	for (i = 0; i < NF; i++) {
+	sqlite3_reset(s->st);
+	for (i = 0; s->fields && i < NF; i++) {
 		if (m->val[i])
-			sqlite3_bind_text(st, i + 1, m->val[i], (int)m->vlen[i], SQLITE_STATIC);
+			sqlite3_bind_text(s->st, i + 1, m->val[i], (int)m->vlen[i], SQLITE_STATIC);
 		else
-			sqlite3_bind_null(st, i + 1);
+			sqlite3_bind_null(s->st, i + 1);
 	}
-	bind_named_text(st, ":extra", m->extra.s);
-	bind_named_int(st, ":hash", (sqlite3_int64)m->hash);
-	bind_named_int(st, ":import", m->import_id);
-	bind_named_text(st, ":source", m->o->source);
-	bind_named_text(st, ":now", m->now);
+	bind_text(s, P_EXTRA, m->extra.s, (int)m->extra.len);
+	bind_int(s, P_HASH, (sqlite3_int64)m->hash);
+	bind_int(s, P_IMPORT, m->import_id);
+	bind_text(s, P_SOURCE, m->o->source, -1);
+	bind_text(s, P_NOW, m->now, -1);
+	bind_int(s, P_ID, id);
 }
 
-/* The row's extra columns as a JSON object, built by SQLite's json_object(). */
-static int
-build_extra(struct imp *m)
+/* A statement, cached by the number of extra pairs, that runs prefix, then
+ * json_object() over the row's extra pairs (built by SQLite), then suffix; the
+ * pairs are bound after the parameters of prefix. */
+static sqlite3_stmt *
+json_stmt(struct imp *m, sqlite3_stmt **cache, const char *prefix, const char *suffix)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = cache[m->nextra];
+	int first;
 	size_t i;
 
-	st_buf_reset(&m->extra);
-	if (m->nextra == 0) {
-		st_buf_adds(&m->extra, "{}");
-		return 0;
-	}
-	st = m->json_k[m->nextra];
 	if (st == NULL) {
 		struct st_buf sql = { 0 };
 
-		st_buf_adds(&sql, "SELECT json_object(");
+		st_buf_printf(&sql, "%sjson_object(", prefix);
 		for (i = 0; i < m->nextra; i++)
-			st_buf_printf(&sql, "%s?, ?", i ? ", " : "");
-		st_buf_adds(&sql, ")");
-		st = m->json_k[m->nextra] = st_db_prepare(m->db, sql.s, m->err);
+			st_buf_adds(&sql, i ? ", ?, ?" : "?, ?");
+		st_buf_printf(&sql, ")%s", suffix);
+		st = cache[m->nextra] = st_db_prepare(m->db, sql.s, m->err);
 		st_buf_free(&sql);
 		if (st == NULL)
-			return -1;
+			return NULL;
 	}
 	sqlite3_reset(st);
+	first = sqlite3_bind_parameter_count(st) - 2 * (int)m->nextra + 1;
 	for (i = 0; i < m->nextra; i++) {
-		sqlite3_bind_text(st, (int)(2 * i + 1), m->ekey[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, (int)(2 * i + 2), m->eval[i], (int)m->elen[i], SQLITE_STATIC);
+		sqlite3_bind_text(st, first + 2 * (int)i, m->ekey[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, first + 2 * (int)i + 1, m->eval[i], (int)m->elen[i],
+		    SQLITE_STATIC);
 	}
+	return st;
+}
+
+/* The row's extra columns as a JSON object in m->extra (for merging). */
+static int
+build_extra(struct imp *m)
+{
+	sqlite3_stmt *st = json_stmt(m, m->json_k, "SELECT ", "");
+
+	if (st == NULL)
+		return -1;
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return fail_db(m, "cannot build the extra fields");
+	st_buf_reset(&m->extra);
 	st_buf_add(&m->extra, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
 	sqlite3_reset(st);
 	return 0;
@@ -452,7 +491,7 @@ normalize_row(struct imp *m, const struct st_csv_row *row, int *ok)
 	    m->val[st_contact_field("email")] == NULL)
 		return reject(m, row, "no valid phone or email to match on");
 	*ok = 1;
-	return build_extra(m);
+	return 0;
 }
 
 /* The contact the row's key names: 1 and *id / *hash, 0 if none, -1 on error. */
@@ -541,11 +580,10 @@ merge_into(struct imp *m, sqlite3_int64 id, int same_hash, const struct st_csv_r
 	int changed = 0, rc;
 
 	if (!same_hash) {
-		bind_row(m, m->differs);
-		bind_named_int(m->differs, ":id", id);
-		rc = sqlite3_step(m->differs);
-		changed = rc == SQLITE_ROW && sqlite3_column_int(m->differs, 0);
-		sqlite3_reset(m->differs);
+		bind_row(m, &m->differs, id);
+		rc = sqlite3_step(m->differs.st);
+		changed = rc == SQLITE_ROW && sqlite3_column_int(m->differs.st, 0);
+		sqlite3_reset(m->differs.st);
 		if (rc != SQLITE_ROW)
 			return fail_db(m, "cannot compare a contact");
 	}
@@ -553,16 +591,13 @@ merge_into(struct imp *m, sqlite3_int64 id, int same_hash, const struct st_csv_r
 		/* Three writes that stand or fall together if the row is rejected. */
 		if (st_db_exec(m->db, "SAVEPOINT merge_row", m->err) < 0)
 			return -1;
-		bind_row(m, m->log);
-		bind_named_int(m->log, ":id", id);
-		bind_row(m, m->upd_extra);
-		bind_named_int(m->upd_extra, ":id", id);
-		if (step_done(m, m->log, "cannot record a change") < 0 ||
-		    step_done(m, m->upd_extra, "cannot write a contact") < 0)
+		bind_row(m, &m->log, id);
+		bind_row(m, &m->upd_extra, id);
+		if (step_done(m, m->log.st, "cannot record a change") < 0 ||
+		    step_done(m, m->upd_extra.st, "cannot write a contact") < 0)
 			return -1;
-		bind_row(m, m->upd);
-		bind_named_int(m->upd, ":id", id);
-		rc = step_write(m, m->upd, row);
+		bind_row(m, &m->upd, id);
+		rc = step_write(m, m->upd.st, row);
 		if (rc > 0)
 			rc = st_db_exec(m->db, "ROLLBACK TO merge_row; RELEASE merge_row", m->err) < 0 ?
 			    -1 : 1;
@@ -586,6 +621,7 @@ import_row(struct imp *m, const struct st_csv_row *row)
 {
 	sqlite3_int64 id = 0, hash = 0;
 	int ok, found = 0, has_hash = 0, rc;
+	sqlite3_stmt *st;
 
 	if (normalize_row(m, row, &ok) < 0)
 		return -1;
@@ -604,16 +640,24 @@ import_row(struct imp *m, const struct st_csv_row *row)
 		if (found < 0)
 			return -1;
 	}
-	if (found)
-		return merge_into(m, id, has_hash && (uint64_t)hash == m->hash, row);
-	bind_row(m, m->ins);
-	rc = step_write(m, m->ins, row);
+	if (found) {
+		int same = has_hash && (uint64_t)hash == m->hash;
+
+		if (!same && build_extra(m) < 0)
+			return -1;
+		return merge_into(m, id, same, row);
+	}
+	bind_row(m, &m->ins, 0);
+	rc = step_write(m, m->ins.st, row);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	id = sqlite3_last_insert_rowid(m->db);
-	bind_row(m, m->ins_extra);
-	bind_named_int(m->ins_extra, ":id", id);
-	if (step_done(m, m->ins_extra, "cannot write a contact") < 0)
+	st = json_stmt(m, m->ins_extra_k, "INSERT INTO contact_extra(contact_id, extra) VALUES (?, ",
+	    ")");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (step_done(m, st, "cannot write a contact") < 0)
 		return -1;
 	m->res->inserted++;
 	return add_tags(m, id) < 0 ? -1 : 0;
@@ -912,23 +956,50 @@ is_empty(struct imp *m, int *empty)
 	return 0;
 }
 
+/* Bulk loads are for external ids, which voter files carry and rows never share. */
+static int
+bulk_key(const struct imp *m)
+{
+	return m->key_field >= 0 && (strcmp(st_contact_fields[m->key_field].name, "voter_id") == 0 ||
+	    strcmp(st_contact_fields[m->key_field].name, "van_id") == 0);
+}
+
+/* Switch the journal mode; 1 if it is now mode. */
+static int
+set_journal(sqlite3 *db, const char *mode)
+{
+	char sql[40];
+	sqlite3_stmt *st;
+	int ok = 0;
+
+	snprintf(sql, sizeof(sql), "PRAGMA journal_mode = %s", mode);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ok = sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), mode) == 0;
+	sqlite3_finalize(st);
+	return ok;
+}
+
 static void
 imp_free(struct imp *m)
 {
 	size_t i;
 
-	sqlite3_finalize(m->ins);
-	sqlite3_finalize(m->ins_extra);
-	sqlite3_finalize(m->differs);
-	sqlite3_finalize(m->log);
-	sqlite3_finalize(m->upd_extra);
-	sqlite3_finalize(m->upd);
+	sqlite3_finalize(m->ins.st);
+	sqlite3_finalize(m->differs.st);
+	sqlite3_finalize(m->log.st);
+	sqlite3_finalize(m->upd_extra.st);
+	sqlite3_finalize(m->upd.st);
 	sqlite3_finalize(m->tag);
 	for (i = 0; i < sizeof(m->lookup) / sizeof(m->lookup[0]); i++)
 		sqlite3_finalize(m->lookup[i]);
-	for (i = 0; m->json_k && i < m->ncols + 2; i++)
+	for (i = 0; m->json_k && i < m->ncols + 2; i++) {
 		sqlite3_finalize(m->json_k[i]);
+		sqlite3_finalize(m->ins_extra_k[i]);
+	}
 	free(m->json_k);
+	free(m->ins_extra_k);
 	for (i = 0; m->extra_key && i < m->ncols; i++)
 		free(m->extra_key[i]);
 	free(m->extra_key);
@@ -952,7 +1023,7 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	struct imp m = { 0 };
 	struct saved_index si = { 0 };
 	struct st_csv_row *row;
-	int rc, empty = 0;
+	int rc, empty = 0, journal = 0;
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
@@ -986,7 +1057,14 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 		imp_free(&m);
 		return -1;
 	}
+	/* A first load into an empty table writes the pages once, straight into the
+	 * database, under a rollback journal (which holds next to nothing), rather
+	 * than through the WAL and a checkpoint. Needs no other connection open. */
+	if (bulk_key(&m) && is_empty(&m, &empty) == 0 && empty)
+		journal = set_journal(db, "delete");
 	if (st_db_begin(db, err) < 0) {
+		if (journal)
+			set_journal(db, "wal");
 		imp_free(&m);
 		return -1;
 	}
@@ -994,8 +1072,7 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	sqlite3_exec(db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
 	if (start_batch(&m) < 0 || make_tags(&m) < 0 || prepare(&m) < 0 || is_empty(&m, &empty) < 0)
 		goto fail;
-	if (empty && m.key_field >= 0 && (strcmp(st_contact_fields[m.key_field].name, "voter_id") == 0 ||
-	    strcmp(st_contact_fields[m.key_field].name, "van_id") == 0)) {
+	if (empty && bulk_key(&m)) {
 		m.bulk = 1;
 		if (drop_indexes(&m, &si) < 0)
 			goto fail;
@@ -1020,11 +1097,15 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	} else {
 		res->id = m.import_id;
 	}
+	if (journal)
+		set_journal(db, "wal");
 	saved_index_free(&si);
 	imp_free(&m);
 	return 0;
 fail:
 	st_db_rollback(db);
+	if (journal)
+		set_journal(db, "wal");
 	saved_index_free(&si);
 	imp_free(&m);
 	return -1;

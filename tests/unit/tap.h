@@ -28,12 +28,20 @@ diag(const char *fmt, ...)
 TAP_FN int __attribute__((format(printf, 2, 3)))
 ok(int cond, const char *fmt, ...)
 {
+	char name[512], *p;
 	va_list ap;
 
-	printf("%sok %d - ", cond ? "" : "not ", ++tap_run);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(name, sizeof(name), fmt, ap);
 	va_end(ap);
+	printf("%sok %d - ", cond ? "" : "not ", ++tap_run);
+	/* A name is one line, and '#' would start a TAP directive. */
+	for (p = name; *p; p++) {
+		if (*p == '\n' || *p == '\r' || *p == '\t' || *p == '#')
+			printf("\\%c", *p == '\n' ? 'n' : *p == '\r' ? 'r' : *p == '\t' ? 't' : '#');
+		else
+			putchar(*p);
+	}
 	putchar('\n');
 	if (!cond)
 		tap_failed++;
