@@ -19,7 +19,7 @@ endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(SANFLAGS) \
              $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CFLAGS)
 LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(CSV_LIBS)
-ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+ALL_LDFLAGS = -Wl,--as-needed $(SANFLAGS) $(LDFLAGS)
 
 # A sanitized build lives apart so it never mixes with a plain one.
 B = build$(if $(SANITIZE),-san)

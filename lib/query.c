@@ -21,14 +21,15 @@ const struct st_filter_def st_filters[] = {
 	{ "lang", ST_ARG_LANG, "LANG[,LANG...]", "preferred language is one of these (es, Spanish, ...)",
 	  "c.lang IN (@)" },
 	{ "not-tag", ST_ARG_TEXT, "NAME[,NAME...]", "tagged with none of the tags",
-	  "c.id NOT IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id "
-	  "WHERE t.name IN (@))" },
+	  "NOT EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id "
+	  "WHERE ct.contact_id = c.id AND t.name IN (@))" },
 	{ "sms-ok", ST_ARG_NONE, NULL, "can be texted: has a phone and has not opted out of SMS",
 	  "(c.phone IS NOT NULL AND c.sms_status IS NOT 'opted_out')" },
 	{ "source", ST_ARG_TEXT, "NAME[,NAME...]", "came from one of these sources", "c.source IN (@)" },
+	/* EXISTS, not IN (...): it lets the planner start from a more selective index. */
 	{ "tag", ST_ARG_TEXT, "NAME[,NAME...]", "tagged with any of the tags (repeat for all)",
-	  "c.id IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id "
-	  "WHERE t.name IN (@))" },
+	  "EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id "
+	  "WHERE ct.contact_id = c.id AND t.name IN (@))" },
 	{ "where", ST_ARG_WHERE, "FIELD=VALUE", "a contact or extra field equals (or with != "
 	  "differs from) VALUE; an empty VALUE means missing", NULL },
 	{ "zip", ST_ARG_ZIP, "ZIP[,ZIP...]", "5-digit ZIP code is one of these", "c.zip IN (@)" },
