@@ -113,16 +113,7 @@ st_field_normalize(int f, const char *s, size_t len, char *out, int *lossy)
 			out[i] = (char)toupper((unsigned char)out[i]);
 		return n;
 	case ST_FK_PHONE:
-		n = st_phone_normalize(s, len, out);
-		if (n > 0) {
-			/* An extension was dropped if the source has more digits than E.164 kept. */
-			size_t digits = 0;
-
-			for (i = 0; i < len; i++)
-				digits += isdigit((unsigned char)s[i]) != 0;
-			*lossy = digits > (size_t)n - 1;
-		}
-		return n;
+		return st_phone_normalize_ext(s, len, out, lossy);
 	case ST_FK_EMAIL:
 		return st_email_normalize(s, len, out);
 	case ST_FK_ZIP:

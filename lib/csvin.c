@@ -29,7 +29,8 @@ struct st_csvin {
 	char delim;
 	char *buf;             /* the current chunk */
 	size_t buflen, bufpos;
-	int eof, done, fatal;
+	int eof, done, fatal, long_field;
+	struct st_error fatal_err;  /* what a fatal error said, for later calls */
 	long line;             /* line number of the next byte fed */
 	long row_line;         /* line the row being parsed started on */
 	size_t consumed;
@@ -52,6 +53,9 @@ field_cb(void *data, size_t len, void *arg)
 	struct qrow *c = &r->cur;
 	const char *s = data ? data : "";
 	size_t start = c->data.len;
+
+	if (len > r->o.max_field)
+		r->long_field = 1;
 
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 16;
@@ -129,6 +133,14 @@ parse_error(struct st_csvin *r)
 	    "starting here", r->name, r->row_line);
 }
 
+static int
+too_long(struct st_csvin *r)
+{
+	r->fatal = 1;
+	return st_error_set(r->err, ST_EXIT_DATA, "'%s' line %ld: field longer than %zu bytes "
+	    "(is a quote unterminated?)", r->name, r->row_line, r->o.max_field);
+}
+
 /* Feed the parser up to one line of the current chunk. */
 static int
 feed(struct st_csvin *r)
@@ -147,12 +159,9 @@ feed(struct st_csvin *r)
 	r->consumed += n;
 	if (ended)
 		r->line++;
-	if (csv_get_buffer_size(&r->p) > r->o.max_field || r->cur.data.len > r->o.max_field * 4) {
-		r->fatal = 1;
-		return st_error_set(r->err, ST_EXIT_DATA,
-		    "'%s' line %ld: field longer than %zu bytes (is a quote unterminated?)",
-		    r->name, r->row_line, r->o.max_field);
-	}
+	/* A field still being read (libcsv's entry), or one just finished. */
+	if (r->p.entry_pos > r->o.max_field || r->long_field)
+		return too_long(r);
 	return 0;
 }
 
@@ -181,6 +190,8 @@ pump(struct st_csvin *r)
 					    "'%s' line %ld: unterminated quoted field", r->name,
 					    r->row_line);
 				}
+				if (r->long_field)
+					return too_long(r);
 				continue;
 			}
 		}
@@ -296,9 +307,13 @@ read_header(struct st_csvin *r)
 	for (i = 0; i < r->ncols; i++)
 		for (j = 0; j < i; j++)
 			if (strcmp(r->names[i], r->names[j]) == 0) {
-				st_error_set(r->err, ST_EXIT_DATA, "'%s' line %ld: duplicate column "
-				    "'%s' (columns %zu and %zu)", r->name, r->o.no_header ? 0L :
-				    r->q[r->qhead - 1].line, r->names[i], j + 1, i + 1);
+				if (r->o.no_header)
+					st_error_set(r->err, ST_EXIT_USAGE, "duplicate column '%s' in "
+					    "--columns (columns %zu and %zu)", r->names[i], j + 1, i + 1);
+				else
+					st_error_set(r->err, ST_EXIT_DATA, "'%s' line %ld: duplicate "
+					    "column '%s' (columns %zu and %zu)", r->name,
+					    r->q[r->qhead - 1].line, r->names[i], j + 1, i + 1);
 				goto fail;
 			}
 	return 0;
@@ -380,8 +395,15 @@ st_csvin_next(struct st_csvin *r, struct st_csv_row **row, struct st_error *err)
 {
 	int rc;
 
+	if (r->fatal) {
+		if (err)
+			*err = r->fatal_err;
+		return -1;
+	}
 	r->err = err;
 	rc = pump(r);
+	if (rc < 0 && err)
+		r->fatal_err = *err;
 	if (rc <= 0)
 		return rc;
 	set_row(r, &r->q[r->qhead++]);

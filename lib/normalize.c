@@ -1,4 +1,9 @@
 #include <ctype.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <wchar.h>
+#include <wctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -46,10 +51,42 @@ nanp_ok(const char *d)
 int
 st_phone_normalize(const char *s, size_t len, char *out)
 {
+	return st_phone_normalize_ext(s, len, out, NULL);
+}
+
+/* After the number: an extension marker ("x", "ext", "ext.", "#", ",", ";"),
+ * digits, then nothing but blanks. Returns 1 if s[0..len) is that. */
+static int
+is_extension(const char *s, size_t len)
+{
+	size_t i = 0, digits = 0;
+
+	while (i < len && s[i] == ' ')
+		i++;
+	if (i + 3 <= len && strncasecmp(s + i, "ext", 3) == 0)
+		i += 3;
+	else if (i < len && strchr("xX#,;", s[i]))
+		i++;
+	else
+		return 0;
+	while (i < len && (s[i] == '.' || s[i] == ' ' || s[i] == ':'))
+		i++;
+	while (i < len && isdigit((unsigned char)s[i]))
+		i++, digits++;
+	while (i < len && s[i] == ' ')
+		i++;
+	return digits > 0 && i == len;
+}
+
+int
+st_phone_normalize_ext(const char *s, size_t len, char *out, int *ext)
+{
 	char d[24];
 	size_t i, n = 0;
 	int plus = 0, seen = 0;
 
+	if (ext)
+		*ext = 0;
 	/* Skip a "tel:" scheme. */
 	while (len > 0 && isspace((unsigned char)*s))
 		s++, len--;
@@ -68,19 +105,10 @@ st_phone_normalize(const char *s, size_t len, char *out)
 		} else if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' ||
 		    c == '\t') {
 			continue;
-		} else if (seen && (c == 'x' || c == 'X' || c == '#' || c == 'e' || c == 'E' ||
-		    c == ',' || c == ';')) {
-			/* An extension: "x12", "ext. 12", "#12"; the number is what came before. */
-			size_t j = i;
-
-			while (j < len && !isdigit((unsigned char)s[j]))
-				j++;
-			while (j < len && isdigit((unsigned char)s[j]))
-				j++;
-			while (j < len && isspace((unsigned char)s[j]))
-				j++;
-			if (j != len)
-				return -1;
+		} else if (seen && is_extension(s + i, len - i)) {
+			/* "x12", "ext. 12", "#12": the number is what came before. */
+			if (ext)
+				*ext = 1;
 			break;
 		} else {
 			return -1;
@@ -183,6 +211,7 @@ st_zip_normalize(const char *s, size_t len, char *out)
 {
 	char d[10];
 	size_t i, n = 0;
+	int sep = 0;
 
 	while (len > 0 && isspace((unsigned char)*s))
 		s++, len--;
@@ -193,11 +222,15 @@ st_zip_normalize(const char *s, size_t len, char *out)
 			if (n == 9)
 				return -1;
 			d[n++] = s[i];
-		} else if (!(s[i] == '-' && n == 5) && !(s[i] == ' ' && n == 5)) {
+		} else if ((s[i] == '-' || s[i] == ' ') && n == 5 && !sep) {
+			sep = 1;
+		} else {
 			return -1;
 		}
 	}
-	if (n == 4 || n == 8) {
+	if (sep && n != 9)
+		return -1;
+	if (!sep && (n == 4 || n == 8)) {
 		/* A spreadsheet ate the leading zero of a New England ZIP. */
 		memmove(d + 1, d, n);
 		d[0] = '0';
@@ -235,6 +268,46 @@ static const struct {
 	{ "hi", "hindi|हिन्दी|hin" },
 };
 
+/* Lowercase UTF-8 s in place with the C.UTF-8 locale's case mapping, where the
+ * lowercase letter has the same length (true of the scripts languages are
+ * named in here). */
+static void
+utf8_lower(char *s, size_t n)
+{
+	static locale_t loc;
+	locale_t old;
+	mbstate_t ps;
+	size_t i = 0;
+
+	if (loc == (locale_t)0)
+		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	old = loc ? uselocale(loc) : (locale_t)0;
+	memset(&ps, 0, sizeof(ps));
+	while (i < n) {
+		wchar_t wc;
+		char buf[MB_LEN_MAX];
+		size_t k, m;
+
+		if ((unsigned char)s[i] < 0x80 || loc == (locale_t)0) {
+			s[i] = (char)tolower((unsigned char)s[i]);
+			i++;
+			continue;
+		}
+		k = mbrtowc(&wc, s + i, n - i, &ps);
+		if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
+			memset(&ps, 0, sizeof(ps));
+			i++;
+			continue;
+		}
+		m = wcrtomb(buf, (wchar_t)towlower((wint_t)wc), &ps);
+		if (m == k)
+			memcpy(s + i, buf, k);
+		i += k;
+	}
+	if (old)
+		uselocale(old);
+}
+
 int
 st_lang_normalize(const char *s, size_t len, char *out)
 {
@@ -243,8 +316,7 @@ st_lang_normalize(const char *s, size_t len, char *out)
 	n = (size_t)st_text_clean(s, len, out);
 	if (n == 0)
 		return -1;
-	for (i = 0; i < n; i++)
-		out[i] = (char)tolower((unsigned char)out[i]);
+	utf8_lower(out, n);
 	/* "es-MX", "en_US": the primary subtag. */
 	if (n >= 4 && n <= 10 && isalpha((unsigned char)out[0]) && isalpha((unsigned char)out[1]) &&
 	    (out[2] == '-' || out[2] == '_')) {
@@ -280,6 +352,10 @@ st_parse_yesno(const char *s, size_t len)
 	char buf[32];
 	int n, i;
 
+	while (len > 0 && isspace((unsigned char)*s))
+		s++, len--;
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
 	if (len >= sizeof(buf))
 		return -1;
 	n = st_text_clean(s, len, buf);

@@ -135,7 +135,7 @@ st_parse_long(const char *s, long min, long max, long *out)
 	char *end;
 	long v;
 
-	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s) || *s == '+')
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);

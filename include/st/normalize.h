@@ -13,6 +13,10 @@
  * out must hold at least 17 bytes. */
 int st_phone_normalize(const char *s, size_t len, char *out);
 
+/* st_phone_normalize, also telling (if ext is not NULL) whether an extension
+ * was dropped. */
+int st_phone_normalize_ext(const char *s, size_t len, char *out, int *ext);
+
 /* E-mail addresses: trims, drops "mailto:" and angle brackets, lowercases, and
  * checks the shape local@domain.tld (one '@', no spaces, labels of letters,
  * digits and hyphens). out must hold len + 1 bytes. */
