@@ -70,7 +70,7 @@ cli_list_options(const struct option *opts, const char *optstring)
 
 	for (i = 0; optstring && optstring[i]; i++)
 		if (optstring[i] != ':')
-			printf("-%c\n", optstring[i]);
+			printf("-%c%s\n", optstring[i], optstring[i + 1] == ':' ? "=" : "");
 	for (i = 0; opts[i].name; i++)
 		if (strcmp(opts[i].name, "list-options") != 0)
 			printf("--%s%s\n", opts[i].name, opts[i].has_arg == required_argument ? "=" : "");

@@ -16,7 +16,7 @@
 
 static const char usage[] =
     "usage: st-import [-nv] [--db FILE] [-k FIELD[=COLUMN]] [-m COLUMN=FIELD]... [-t TAG]...\n"
-    "                 [-s SOURCE] [--keep-existing] [-r FILE] [-d DELIM] [--no-header]\n"
+    "                 [-s NAME] [--keep-existing] [-r FILE] [-d C] [--no-header]\n"
     "                 [--columns NAMES] [--encoding ENC] [--json] [FILE...]\n"
     "       st-import [--db FILE] [--json] --undo ID\n"
     "       st-import [--db FILE] [--json] --list\n";

@@ -17,7 +17,7 @@
 static const char usage[] =
     "usage: st-query [-eH] [--db FILE] [--any] [--FILTER [ARG]]... [--format FMT | --csv |\n"
     "                --tsv | --json | --table] [--columns LIST] [--limit N] [--save NAME]\n"
-    "                [-o FILE] [@SEGMENT] [SQL | -]\n"
+    "                [-o FILE] [@SEGMENT] [[--write] SQL | -]\n"
     "       st-query [--db FILE] --segments | --delete NAME\n";
 
 static const char help_head[] =

@@ -60,12 +60,13 @@ _st_complete()
 		words=("${words[@]:1}")
 		(( COMP_CWORD == 2 )) && prev=
 	fi
-	# The short options that take a value (--list-options does not mark them).
 	case $cmd in
-	st-import) shortval=" -d -k -m -r -s -t " ;;
-	st-query) shortval=" -c -f -l -o " ;;
+	st-import | st-query) ;;
 	*) return 0 ;;
 	esac
+	# The short options that take a value ("-d=" in --list-options).
+	shortval=" $("${dir}$cmd" --list-options 2>/dev/null | sed -n 's/^\(-[[:alnum:]]\)=$/\1/p' |
+	    tr '\n' ' ') "
 
 	# Is cur the value of an option?  "--opt=value" arrives as the words
 	# "--opt" "=" "value" with bash's default COMP_WORDBREAKS.
@@ -127,7 +128,8 @@ _st_complete()
 	fi
 
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$("${dir}$cmd" --list-options 2>/dev/null)" -- "$cur"))
+		COMPREPLY=($(compgen -W "$("${dir}$cmd" --list-options 2>/dev/null |
+		    sed 's/^\(-[[:alnum:]]\)=$/\1/')" -- "$cur"))
 		# An "--opt=" waits for its value: no space after it.
 		for w in "${COMPREPLY[@]}"; do
 			if [[ $w == *= ]]; then

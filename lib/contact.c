@@ -14,7 +14,8 @@ const struct st_field st_contact_fields[] = {
 	{ "phone", ST_FK_PHONE, "phone|phone_number|mobile|mobile_phone|mobile_number|cell|"
 	    "cell_phone|cellphone|cell_phone_number|full_phone_number|telephone|tel|"
 	    "primary_phone|phone_1|can2_phone|sms_phone|home_phone|contact_phone" },
-	{ "email", ST_FK_EMAIL, "email|email_address|e_mail|emailaddress|primary_email|email_1|"
+	{ "email", ST_FK_EMAIL, "email|email_address|e_mail|e_mail_address|emailaddress|"
+	    "primary_email|email_1|"
 	    "user_email|contact_email" },
 	{ "address", ST_FK_TEXT, "address|address1|address_1|address_line_1|street_address|"
 	    "res_street_address|street|addr1|can2_address" },

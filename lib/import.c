@@ -251,8 +251,9 @@ prepare(struct imp *m)
 	st_buf_adds(&sql, "INSERT OR IGNORE INTO import_changes(import_id, contact_id, old) SELECT "
 	    ":import, c.id, ");
 	before_image(&sql);
+	/* A contact this batch created has no before-image: undo deletes it. */
 	st_buf_adds(&sql, " FROM contacts c JOIN contact_extra e ON e.contact_id = c.id "
-	    "WHERE c.id = :id");
+	    "WHERE c.id = :id AND c.import_id IS NOT :import");
 	if (prep(m, &m->log, sql.s) < 0)
 		goto fail;
 

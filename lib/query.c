@@ -23,6 +23,7 @@ const struct st_filter_def st_filters[] = {
 	{ "not-tag", ST_ARG_TEXT, "NAME[,NAME...]", "tagged with none of the tags",
 	  "NOT EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id "
 	  "WHERE ct.contact_id = c.id AND t.name IN (@))" },
+	{ "segment", ST_ARG_SEGMENT, "NAME", "in saved segment NAME (the same as @NAME)", NULL },
 	{ "sms-ok", ST_ARG_NONE, NULL, "can be texted: has a phone and has not opted out of SMS",
 	  "(c.phone IS NOT NULL AND c.sms_status IS NOT 'opted_out')" },
 	{ "source", ST_ARG_TEXT, "NAME[,NAME...]", "came from one of these sources", "c.source IN (@)" },
@@ -209,6 +210,12 @@ st_query_add(struct st_query *q, const char *name, const char *value, struct st_
 		    "value" : "filter '%s' needs a value", name);
 	c.def = d;
 	c.value = value ? st_xstrdup(value) : NULL;
+	if (d->arg == ST_ARG_SEGMENT) {
+		/* Expanded when the query runs, so a segment always means its current filters. */
+		c.args = st_xcalloc(1, sizeof(char *));
+		c.sql = NULL;
+		goto done;
+	}
 	if (d->arg == ST_ARG_WHERE) {
 		if (add_where(&c, value, err) < 0) {
 			free(c.value);
@@ -297,31 +304,34 @@ fail:
 	return -1;
 }
 
-int
-st_query_load(sqlite3 *db, struct st_query *q, const char *name, struct st_error *err)
+/* Read saved segment name's definition into a new query; NULL if there is none. */
+static struct st_query *
+segment_query(sqlite3 *db, const char *name, struct st_error *err)
 {
 	sqlite3_stmt *st = st_db_prepare(db, "SELECT definition FROM segments WHERE name = ?", err);
+	struct st_query *q;
 	json_t *def, *filters, *f;
 	json_error_t jerr;
 	size_t i;
-	int rc = 0;
 
 	if (st == NULL)
-		return -1;
+		return NULL;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		return st_error_set(err, ST_EXIT_USAGE, "no saved segment '%s'", name);
+		st_error_set(err, ST_EXIT_USAGE, "no saved segment '%s'", name);
+		return NULL;
 	}
 	def = json_loads((const char *)sqlite3_column_text(st, 0), 0, &jerr);
 	sqlite3_finalize(st);
 	filters = def ? json_object_get(def, "filters") : NULL;
 	if (!json_is_array(filters)) {
 		json_decref(def);
-		return st_error_set(err, ST_EXIT_FAIL, "saved segment '%s' is damaged", name);
+		st_error_set(err, ST_EXIT_FAIL, "saved segment '%s' is damaged", name);
+		return NULL;
 	}
-	if (json_is_true(json_object_get(def, "any")))
-		q->any = 1;
+	q = st_query_new();
+	q->any = json_is_true(json_object_get(def, "any"));
 	json_array_foreach(filters, i, f) {
 		const char *fn = json_string_value(json_array_get(f, 0));
 		const char *fv = json_string_value(json_array_get(f, 1));
@@ -329,12 +339,69 @@ st_query_load(sqlite3 *db, struct st_query *q, const char *name, struct st_error
 		if (fn == NULL || st_query_add(q, fn, fv, err) < 0) {
 			if (fn == NULL)
 				st_error_set(err, ST_EXIT_FAIL, "saved segment '%s' is damaged", name);
-			rc = -1;
+			st_query_free(q);
+			q = NULL;
 			break;
 		}
 	}
 	json_decref(def);
-	return rc;
+	return q;
+}
+
+int
+st_query_load(sqlite3 *db, struct st_query *q, const char *name, struct st_error *err)
+{
+	struct st_query *seg = segment_query(db, name, err);
+
+	if (seg == NULL)
+		return -1;
+	st_query_free(seg);
+	return st_query_add(q, "segment", name, err);
+}
+
+static void
+push_bind(char ***binds, size_t *nb, const char *v)
+{
+	*binds = st_xrealloc(*binds, (*nb + 1) * sizeof(**binds));
+	(*binds)[(*nb)++] = st_xstrdup(v);
+}
+
+/* Append q's conditions, combined, to sql and their arguments to binds;
+ * segments are expanded (depth guards against one that contains itself). */
+static int
+build_where(sqlite3 *db, const struct st_query *q, struct st_buf *sql, char ***binds, size_t *nb,
+    int depth, struct st_error *err)
+{
+	size_t i, j;
+
+	if (q->n == 0) {
+		st_buf_adds(sql, "1");
+		return 0;
+	}
+	for (i = 0; i < q->n; i++) {
+		st_buf_adds(sql, i == 0 ? "(" : q->any ? " OR (" : " AND (");
+		if (q->c[i].def->arg == ST_ARG_SEGMENT) {
+			struct st_query *seg;
+			int rc;
+
+			if (depth > 8)
+				return st_error_set(err, ST_EXIT_USAGE, "segment '%s' refers to itself",
+				    q->c[i].value);
+			seg = segment_query(db, q->c[i].value, err);
+			if (seg == NULL)
+				return -1;
+			rc = build_where(db, seg, sql, binds, nb, depth + 1, err);
+			st_query_free(seg);
+			if (rc < 0)
+				return -1;
+		} else {
+			st_buf_adds(sql, q->c[i].sql);
+			for (j = 0; q->c[i].args[j]; j++)
+				push_bind(binds, nb, q->c[i].args[j]);
+		}
+		st_buf_adds(sql, ")");
+	}
+	return 0;
 }
 
 int
@@ -365,12 +432,33 @@ st_query_save(sqlite3 *db, const struct st_query *q, const char *name, struct st
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	if (st_db_exec(db, "SAVEPOINT save_segment", err) < 0) {
+		sqlite3_finalize(st);
+		free(text);
+		return -1;
+	}
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	free(text);
-	if (rc != SQLITE_DONE)
-		return st_error_db(err, db, "cannot save segment '%s'", name);
-	return 0;
+	if (rc != SQLITE_DONE) {
+		st_error_db(err, db, "cannot save segment '%s'", name);
+		rc = -1;
+	} else {
+		/* Refuse a definition that would refer to itself once saved. */
+		struct st_buf sql = { 0 };
+		char **binds = NULL;
+		size_t nb = 0, k;
+
+		rc = build_where(db, q, &sql, &binds, &nb, 0, err);
+		for (k = 0; k < nb; k++)
+			free(binds[k]);
+		free(binds);
+		st_buf_free(&sql);
+	}
+	if (rc < 0)
+		sqlite3_exec(db, "ROLLBACK TO save_segment", NULL, NULL, NULL);
+	sqlite3_exec(db, "RELEASE save_segment", NULL, NULL, NULL);
+	return rc < 0 ? -1 : 0;
 }
 
 /* Write every row of a prepared statement to out. */
@@ -423,7 +511,7 @@ st_query_run(sqlite3 *db, const struct st_query *q, const char *columns, long li
 	struct st_buf sql = { 0 }, path = { 0 };
 	char **cols = st_split_list(columns ? columns : default_columns);
 	char **binds = NULL;
-	size_t nb = 0, i, j;
+	size_t nb = 0, i;
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
 
@@ -437,22 +525,12 @@ st_query_run(sqlite3 *db, const struct st_query *q, const char *columns, long li
 		if (i)
 			st_buf_adds(&sql, ", ");
 		field_expr(cols[i], &sql, &path);
-		if (path.len) {
-			binds = st_xrealloc(binds, (nb + 1) * sizeof(*binds));
-			binds[nb++] = st_xstrdup(path.s);
-		}
+		if (path.len)
+			push_bind(&binds, &nb, path.s);
 	}
-	st_buf_adds(&sql, " FROM contacts c");
-	for (i = 0; i < q->n; i++) {
-		st_buf_adds(&sql, i == 0 ? " WHERE (" : q->any ? ") OR (" : ") AND (");
-		st_buf_adds(&sql, q->c[i].sql);
-		for (j = 0; q->c[i].args[j]; j++) {
-			binds = st_xrealloc(binds, (nb + 1) * sizeof(*binds));
-			binds[nb++] = st_xstrdup(q->c[i].args[j]);
-		}
-	}
-	if (q->n)
-		st_buf_adds(&sql, ")");
+	st_buf_adds(&sql, " FROM contacts c WHERE ");
+	if (build_where(db, q, &sql, &binds, &nb, 0, err) < 0)
+		goto out;
 	st_buf_adds(&sql, " ORDER BY c.id");
 	if (limit >= 0)
 		st_buf_printf(&sql, " LIMIT %ld", limit);

@@ -132,6 +132,22 @@ test_expect_success 'saved segments' '
 	test_exit 2 st-query @spanish-hosts 2>err && test_grep "no saved segment" err
 '
 
+test_expect_success 'a segment is one condition: its own AND/OR, then AND with more filters' '
+	st-query --save es-or-host --any --lang es --tag host >/dev/null &&
+	[ "$(ids @es-or-host)" = "1 3 5 6 " ] &&
+	[ "$(ids @es-or-host --zip 27601)" = "1 5 " ] &&
+	[ "$(ids --any @es-or-host --zip 27601)" = "1 2 3 5 6 " ] &&
+	[ "$(ids --segment es-or-host --has-phone)" = "1 5 " ]
+'
+
+test_expect_success 'segments can build on segments, but not on themselves' '
+	st-query --save texting @es-or-host --sms-ok >/dev/null &&
+	[ "$(ids @texting)" = "1 5 " ] &&
+	st-query --save loop @texting >/dev/null &&
+	test_exit 2 st-query --save texting @loop 2>err && test_grep "refers to itself" err &&
+	[ "$(ids @texting)" = "1 5 " ]
+'
+
 test_expect_success '-o writes the file atomically and 0600' '
 	st-query -o out.csv --tag host &&
 	[ "$(stat -c %a out.csv)" = 600 ] && [ "$(wc -l <out.csv)" = 4 ] &&

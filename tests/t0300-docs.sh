@@ -71,7 +71,7 @@ fi
 
 test_expect_success 'bash completion offers the options from the code' '
 	bash -c ". \"$TOP/completions/st.bash\" && COMP_WORDS=(st-import --ke) && COMP_CWORD=1 && COMP_LINE=\"st-import --ke\" && COMP_POINT=\${#COMP_LINE} && _st_complete st-import --ke st-import && printf \"%s\\n\" \"\${COMPREPLY[@]}\"" >got &&
-	test_grep -- "--keep-existing" got && test_grep -- "--key" got
+	test_grep "keep-existing" got && test_grep "key" got
 '
 
 test_done

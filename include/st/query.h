@@ -15,7 +15,8 @@ enum st_filter_arg {
 	ST_ARG_ZIP,     /* like TEXT, each normalized as a ZIP code */
 	ST_ARG_INT,     /* one non-negative integer */
 	ST_ARG_INTS,    /* a comma-separated list of integers */
-	ST_ARG_WHERE    /* FIELD=VALUE or FIELD!=VALUE on a contact field or an extra field */
+	ST_ARG_WHERE,   /* FIELD=VALUE or FIELD!=VALUE on a contact field or an extra field */
+	ST_ARG_SEGMENT  /* a saved segment's name: its filters, as one condition */
 };
 
 /* A named filter: adding one to st_filters[] adds the st-query option, its
@@ -49,7 +50,8 @@ void st_query_set_any(struct st_query *q, int any);
 /* Number of filters added so far. */
 size_t st_query_count(const struct st_query *q);
 
-/* Add the filters of saved segment name (and its any/all setting). */
+/* Add saved segment name as one condition (its filters combined its own
+ * way, and with q's others as q says); fails if there is no such segment. */
 int st_query_load(sqlite3 *db, struct st_query *q, const char *name, struct st_error *err);
 
 /* Save q's filters as segment name, replacing one of that name. */
