@@ -6,17 +6,21 @@
 # must be in its man page, and the synopsis must agree with the usage.
 . "$(dirname "$0")/lib.sh"
 
-# examples FILE: the "$ " lines of FILE, one per line, mdoc escapes undone.
-examples() {
+# split_examples FILE: write each "$ " line of FILE to ex.N and the output the
+# document shows after it (lines up to the next "$ " line or the end of the
+# block) to ex.N.expect; mdoc escapes are undone.
+split_examples() {
 	case $1 in
-	*.md)
-		awk '/^```sh/ { on = 1; next } /^```/ { on = 0 } on && /^\$ / { print substr($0, 3) }' "$1"
-		;;
-	*)
-		awk '/^\.Bd -literal/ { on = 1; next } /^\.Ed/ { on = 0 } on && /^\$ / { print substr($0, 3) }' "$1" |
-		sed -e 's/\\e/\\/g' -e 's/\\-/-/g' -e 's/\\&//g' -e "s/\\\\(aq/'/g" -e 's/\\(dq/"/g'
-		;;
+	*.md) start='^```sh' end='^```' ;;
+	*) start='^\.Bd -literal' end='^\.Ed' ;;
 	esac
+	sed -e 's/\\e/\\/g' -e 's/\\-/-/g' -e 's/\\&//g' -e "s/\\\\(aq/'/g" -e 's/\\(dq/"/g' "$1" |
+	awk -v start="$start" -v end="$end" '
+		$0 ~ start { on = 1; next }
+		$0 ~ end { on = 0; out = ""; next }
+		on && /^\$ / { n++; printf "%s\n", substr($0, 3) > ("ex." n); out = "ex." n ".expect"; printf "" > out; next }
+		on && out != "" { print > out }
+	'
 }
 
 run_examples() {
@@ -25,21 +29,28 @@ run_examples() {
 	mkdir -p "$dir" && cd "$dir" &&
 	cp "$SAMPLE" ncvoter48.tsv && cp "$SHARE/demo/signups.csv" signups.csv &&
 	export ST_DB="$dir/st.db" &&
-	n=0 &&
-	examples "$doc" >examples.txt &&
-	[ -s examples.txt ] || { echo "no examples in $doc" >&2; return 1; }
-	while IFS= read -r line; do
-		n=$((n + 1))
+	split_examples "$doc" &&
+	[ -f ex.1 ] || { echo "no examples in $doc" >&2; return 1; }
+	n=1
+	while [ -f "ex.$n" ]; do
+		line=$(cat "ex.$n")
 		want=$(printf '%s\n' "$line" | sed -n 's/.*# exit \([0-9][0-9]*\)$/\1/p')
 		rc=0
-		bash -c "set -o pipefail; $line" >"out.$n" 2>"err.$n" </dev/null || rc=$?
+		# What a terminal would show: output and messages, in order.
+		bash -c "set -o pipefail; $line" >"out.$n" 2>&1 </dev/null || rc=$?
 		if [ "$rc" -ne "${want:-0}" ]; then
 			echo "$doc: example $n exited $rc, expected ${want:-0}: $line" >&2
-			cat "err.$n" >&2
+			cat "out.$n" >&2
 			return 1
 		fi
-	done <examples.txt
-	echo "$doc: $n examples ran" >&2
+		# Output the document shows must be what the command prints.
+		if [ -s "ex.$n.expect" ] && ! diff -u "ex.$n.expect" "out.$n" >&2; then
+			echo "$doc: example $n printed something else: $line" >&2
+			return 1
+		fi
+		n=$((n + 1))
+	done
+	echo "$doc: $((n - 1)) examples ran" >&2
 }
 
 for doc in "$TOP/README.md" "$SHARE"/man/*.1 "$SHARE"/man/*.7; do
