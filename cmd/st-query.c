@@ -451,19 +451,18 @@ main(int argc, char **argv)
 	cli_init("st-query");
 	if (parse(argc, argv, &a, &err) < 0)
 		cli_usage_error(usage, "%s", err.msg);
-	if (a.help) {
-		print_help();
-		return 0;
-	}
-	if (a.version) {
-		printf("st-query %s\n", ST_VERSION);
-		return 0;
-	}
-	if (a.listopts) {
+	if (a.help || a.version || a.listopts) {
 		struct option *o = options();
 
-		cli_list_options(o, shortopts);
+		if (a.help)
+			print_help();
+		else if (a.version)
+			printf("st-query %s\n", ST_VERSION);
+		else
+			cli_list_options(o, shortopts);
 		free(o);
+		args_free(&a);
+		cli_check_stdout();
 		return 0;
 	}
 	if (st_db_open(&db, a.dbpath, &err) < 0)
