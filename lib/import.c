@@ -43,7 +43,7 @@ struct imp {
 	uint64_t seed;
 	char now[21];
 	struct stmt ins, differs, log, upd, upd_extra;
-	sqlite3_stmt *tag, *lookup[32], **json_k, **ins_extra_k;
+	sqlite3_stmt *tag, *savepoint, *release, *rollback_to, *lookup[32], **json_k, **ins_extra_k;
 	long *tag_ids;
 	size_t ntags;
 	/* the row being imported */
@@ -214,7 +214,7 @@ before_image(struct st_buf *sql)
 	for (i = 0; i < NF; i++)
 		st_buf_printf(sql, "'%s', c.%s, ", st_contact_fields[i].name, st_contact_fields[i].name);
 	st_buf_adds(sql, "'source', c.source, 'updated_at', c.updated_at, 'last_import', "
-	    "c.last_import, 'src_hash', c.src_hash, 'extra', e.extra)");
+	    "c.last_import, 'src_hash', c.src_hash, 'extra', json(e.extra))");
 }
 
 static int
@@ -274,6 +274,11 @@ prepare(struct imp *m)
 		goto fail;
 	m->tag = st_db_prepare(m->db, "INSERT OR IGNORE INTO contact_tags(contact_id, tag_id, "
 	    "import_id, created_at) VALUES (?1, ?2, ?3, ?4)", m->err);
+	m->savepoint = st_db_prepare(m->db, "SAVEPOINT merge_row", m->err);
+	m->release = st_db_prepare(m->db, "RELEASE merge_row", m->err);
+	m->rollback_to = st_db_prepare(m->db, "ROLLBACK TO merge_row", m->err);
+	if (!m->savepoint || !m->release || !m->rollback_to)
+		goto fail;
 	st_buf_free(&sql);
 	m->json_k = st_xcalloc(m->ncols + 2, sizeof(*m->json_k));
 	m->ins_extra_k = st_xcalloc(m->ncols + 2, sizeof(*m->ins_extra_k));
@@ -590,7 +595,7 @@ merge_into(struct imp *m, sqlite3_int64 id, int same_hash, const struct st_csv_r
 	}
 	if (changed) {
 		/* Three writes that stand or fall together if the row is rejected. */
-		if (st_db_exec(m->db, "SAVEPOINT merge_row", m->err) < 0)
+		if (step_done(m, m->savepoint, "cannot start a savepoint") < 0)
 			return -1;
 		bind_row(m, &m->log, id);
 		bind_row(m, &m->upd_extra, id);
@@ -600,10 +605,10 @@ merge_into(struct imp *m, sqlite3_int64 id, int same_hash, const struct st_csv_r
 		bind_row(m, &m->upd, id);
 		rc = step_write(m, m->upd.st, row);
 		if (rc > 0)
-			rc = st_db_exec(m->db, "ROLLBACK TO merge_row; RELEASE merge_row", m->err) < 0 ?
-			    -1 : 1;
+			rc = step_done(m, m->rollback_to, "cannot roll back a row") < 0 ||
+			    step_done(m, m->release, "cannot roll back a row") < 0 ? -1 : 1;
 		else if (rc == 0)
-			rc = st_db_exec(m->db, "RELEASE merge_row", m->err);
+			rc = step_done(m, m->release, "cannot release a savepoint");
 		if (rc != 0)
 			return rc < 0 ? -1 : 0;
 	}
@@ -994,6 +999,9 @@ imp_free(struct imp *m)
 	sqlite3_finalize(m->upd_extra.st);
 	sqlite3_finalize(m->upd.st);
 	sqlite3_finalize(m->tag);
+	sqlite3_finalize(m->savepoint);
+	sqlite3_finalize(m->release);
+	sqlite3_finalize(m->rollback_to);
 	for (i = 0; i < sizeof(m->lookup) / sizeof(m->lookup[0]); i++)
 		sqlite3_finalize(m->lookup[i]);
 	for (i = 0; m->json_k && i < m->ncols + 2; i++) {
@@ -1064,6 +1072,9 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	 * than through the WAL and a checkpoint. Needs no other connection open. */
 	if (bulk_key(&m) && is_empty(&m, &empty) == 0 && empty)
 		journal = set_journal(db, "delete");
+	/* Statement and savepoint journals (a few pages a row) in memory, not a temp
+	 * file written page by page; set outside the transaction to take effect. */
+	sqlite3_exec(db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
 	if (st_db_begin(db, err) < 0) {
 		if (journal)
 			set_journal(db, "wal");
