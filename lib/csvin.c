@@ -1,4 +1,6 @@
 #include <csv.h>
+#include <jansson.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,8 @@ struct qrow {
 	long line;
 	enum st_row_problem problem;
 	size_t problem_col;
+	char problem_msg[160];
+	struct st_buf raw;     /* JSON Lines: the line */
 };
 
 struct st_csvin {
@@ -29,7 +33,7 @@ struct st_csvin {
 	char delim;
 	char *buf;             /* the current chunk */
 	size_t buflen, bufpos;
-	int eof, done, fatal, long_field;
+	int eof, done, fatal, long_field, jsonl;
 	struct st_error fatal_err;  /* what a fatal error said, for later calls */
 	long line;             /* line number of the next byte fed */
 	long row_line;         /* line the row being parsed started on */
@@ -100,6 +104,7 @@ row_cb(int term, void *arg)
 	r->cur = tmp;
 	r->cur.n = 0;
 	r->cur.problem = ST_ROW_OK;
+	r->cur.problem_msg[0] = '\0';
 	st_buf_reset(&r->cur.data);
 }
 
@@ -165,6 +170,93 @@ feed(struct st_csvin *r)
 	return 0;
 }
 
+/* JSON Lines: turn the object on one line into a row (the first object also
+ * names the columns). */
+static int
+jsonl_row(struct st_csvin *r)
+{
+	json_error_t jerr;
+	json_t *obj, *v;
+	const char *key;
+	size_t i;
+
+	r->row_line = r->line;
+	obj = json_loadb(r->tmp.s, r->tmp.len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	if (r->names == NULL) {
+		size_t n = 0;
+
+		if (!json_is_object(obj)) {
+			json_decref(obj);
+			r->fatal = 1;
+			return st_error_set(r->err, ST_EXIT_DATA, "'%s' line %ld: not a JSON object%s%s",
+			    r->name, r->line, obj ? "" : ": ", obj ? "" : jerr.text);
+		}
+		r->names = st_xcalloc(json_object_size(obj) + 1, sizeof(*r->names));
+		json_object_foreach(obj, key, v)
+			r->names[n++] = st_xstrdup(key);
+		r->ncols = n;
+	}
+	if (!json_is_object(obj)) {
+		snprintf(r->cur.problem_msg, sizeof(r->cur.problem_msg), "not a JSON object%s%.120s",
+		    obj ? "" : ": ", obj ? "" : jerr.text);
+		r->cur.problem = ST_ROW_BAD_JSON;
+	} else {
+		json_object_foreach(obj, key, v) {
+			for (i = 0; i < r->ncols && strcmp(r->names[i], key) != 0; i++)
+				;
+			if (i == r->ncols && r->cur.problem == ST_ROW_OK) {
+				snprintf(r->cur.problem_msg, sizeof(r->cur.problem_msg),
+				    "key '%.100s' is not in the first line", key);
+				r->cur.problem = ST_ROW_BAD_JSON;
+			}
+		}
+	}
+	for (i = 0; i < r->ncols; i++) {
+		v = json_is_object(obj) ? json_object_get(obj, r->names[i]) : NULL;
+		if (json_is_string(v)) {
+			field_cb((void *)json_string_value(v), json_string_length(v), r);
+		} else if (v == NULL || json_is_null(v)) {
+			field_cb(NULL, 0, r);
+		} else {
+			char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+
+			field_cb(text, text ? strlen(text) : 0, r);
+			free(text);
+		}
+	}
+	json_decref(obj);
+	st_buf_reset(&r->cur.raw);
+	st_buf_add(&r->cur.raw, r->tmp.s, r->tmp.len);
+	row_cb('\n', r);
+	return 0;
+}
+
+/* JSON Lines: gather the current chunk up to the end of a line. */
+static int
+feed_jsonl(struct st_csvin *r)
+{
+	const char *s = r->buf + r->bufpos;
+	size_t avail = r->buflen - r->bufpos;
+	const char *nl = memchr(s, '\n', avail);
+	size_t n = nl ? (size_t)(nl - s) + 1 : avail, i;
+
+	st_buf_add(&r->tmp, s, nl ? n - 1 : n);
+	r->bufpos += n;
+	r->consumed += n;
+	if (r->tmp.len > r->o.max_field)
+		return too_long(r);
+	if (nl == NULL && !(r->eof && r->bufpos == r->buflen))
+		return 0;
+	for (i = 0; i < r->tmp.len && strchr(" \t\r", r->tmp.s[i]); i++)
+		;
+	if (i < r->tmp.len && jsonl_row(r) < 0)
+		return -1;
+	st_buf_reset(&r->tmp);
+	if (nl)
+		r->line++;
+	return 0;
+}
+
 /* Make at least one completed row available; 0 at the end, -1 on error. */
 static int
 pump(struct st_csvin *r)
@@ -182,6 +274,10 @@ pump(struct st_csvin *r)
 
 			if (n < 0)
 				return -1;
+			if (n == 0 && r->jsonl) {
+				r->done = 1;
+				continue;
+			}
 			if (n == 0) {
 				r->done = 1;
 				if (csv_fini(&r->p, field_cb, row_cb, r) != 0) {
@@ -195,7 +291,7 @@ pump(struct st_csvin *r)
 				continue;
 			}
 		}
-		if (feed(r) < 0)
+		if ((r->jsonl ? feed_jsonl(r) : feed(r)) < 0)
 			return -1;
 	}
 	return 1;
@@ -239,6 +335,9 @@ set_row(struct st_csvin *r, struct qrow *q)
 	r->out.line = q->line;
 	r->out.problem = q->problem;
 	r->out.problem_col = q->problem_col;
+	r->out.problem_msg = q->problem_msg;
+	r->out.raw = r->jsonl ? q->raw.s : NULL;
+	r->out.raw_len = r->jsonl ? q->raw.len : 0;
 }
 
 static int
@@ -248,7 +347,17 @@ read_header(struct st_csvin *r)
 	size_t i, j;
 	char **given = NULL;
 
-	if (r->o.no_header) {
+	if (r->jsonl) {
+		/* The first object names the columns and stays queued as data. */
+		int rc = pump(r);
+
+		if (rc < 0)
+			goto fail;
+		if (rc == 0) {
+			st_error_set(r->err, ST_EXIT_DATA, "'%s' is empty", r->name);
+			goto fail;
+		}
+	} else if (r->o.no_header) {
 		given = st_split_list(r->o.columns);
 		if (pump(r) < 0)
 			goto fail;
@@ -356,6 +465,13 @@ st_csvin_open(FILE *fp, const char *name, const struct st_csv_opts *o, struct st
 	}
 	if (r->buflen >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf)
 		r->bufpos = r->consumed = 3;
+	{
+		size_t i = r->bufpos;
+
+		while (i < r->buflen && strchr(" \t\r\n", r->buf[i]))
+			i++;
+		r->jsonl = o->delim == 0 && i < r->buflen && r->buf[i] == '{';
+	}
 	r->delim = o->delim ? o->delim : sniff(r->buf + r->bufpos, r->buflen - r->bufpos);
 	csv_set_delim(&r->p, (unsigned char)r->delim);
 	if (read_header(r) < 0)
@@ -376,6 +492,12 @@ const char *const *
 st_csvin_names(const struct st_csvin *r)
 {
 	return (const char *const *)r->names;
+}
+
+int
+st_csvin_is_jsonl(const struct st_csvin *r)
+{
+	return r->jsonl;
 }
 
 char
@@ -415,6 +537,7 @@ static void
 qrow_free(struct qrow *q)
 {
 	st_buf_free(&q->data);
+	st_buf_free(&q->raw);
 	free(q->off);
 	free(q->len);
 }

@@ -408,6 +408,7 @@ reject(struct imp *m, const struct st_csv_row *row, const char *fmt, ...)
 		}
 		m->rcells[m->ncols + 1] = (struct st_cell){ ST_TEXT, surplus.s, surplus.len };
 	}
+	m->rcells[m->ncols + 2] = (struct st_cell){ ST_TEXT, row->raw ? row->raw : "", row->raw_len };
 	i = (size_t)st_out_row(m->o->rejects, m->rcells);
 	st_buf_free(&surplus);
 	if (i != 0)
@@ -451,6 +452,8 @@ normalize_row(struct imp *m, const struct st_csv_row *row, int *ok)
 		return reject(m, row, "field '%s' contains a NUL byte", m->names[row->problem_col]);
 	if (row->problem == ST_ROW_BAD_UTF8)
 		return reject(m, row, "field '%s' is not valid UTF-8", m->names[row->problem_col]);
+	if (row->problem == ST_ROW_BAD_JSON)
+		return reject(m, row, "%s", row->problem_msg);
 	if (row->n < m->ncols)
 		return reject(m, row, "row has %zu fields, the header has %zu", row->n, m->ncols);
 	for (i = m->ncols; i < row->n; i++)
@@ -1052,15 +1055,18 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	m.ekey = st_xcalloc(m.ncols + 1, sizeof(*m.ekey));
 	m.eval = st_xcalloc(m.ncols + 1, sizeof(*m.eval));
 	m.elen = st_xcalloc(m.ncols + 1, sizeof(*m.elen));
-	m.rcells = st_xcalloc(m.ncols + 2, sizeof(*m.rcells));
+	m.rcells = st_xcalloc(m.ncols + 3, sizeof(*m.rcells));
 	if (o->rejects) {
-		const char **cols = st_xcalloc(m.ncols + 2, sizeof(*cols));
+		/* JSON Lines rejects also keep the line itself: it may hold keys no column has. */
+		const char **cols = st_xcalloc(m.ncols + 3, sizeof(*cols));
 
 		cols[0] = "line";
 		cols[1] = "reason";
 		for (i = 0; i < m.ncols; i++)
 			cols[i + 2] = m.names[i];
-		st_out_columns(o->rejects, m.ncols + 2, cols);
+		if (st_csvin_is_jsonl(m.in))
+			cols[m.ncols + 2] = "_json";
+		st_out_columns(o->rejects, m.ncols + 2 + (size_t)st_csvin_is_jsonl(m.in), cols);
 		free(cols);
 	}
 	if (map_columns(&m) < 0) {
@@ -1167,7 +1173,6 @@ st_import_undo(sqlite3 *db, long id, long *restored, long *deleted, struct st_er
 	struct st_buf sql = { 0 };
 	sqlite3_int64 v;
 	long r = 0, d = 0;
-	char now[21];
 	int f, rc;
 
 	if (st_db_begin(db, err) < 0)
@@ -1217,22 +1222,9 @@ st_import_undo(sqlite3 *db, long id, long *restored, long *deleted, struct st_er
 	st_buf_free(&sql);
 	if (rc < 0 || exec_id(db, "DELETE FROM contacts WHERE import_id = ?1", id, &d, err) < 0)
 		goto fail;
-	st_now_iso(now);
-	{
-		sqlite3_stmt *st = st_db_prepare(db, "UPDATE imports SET undone_at = ?2 WHERE id = ?1",
-		    err);
-
-		if (st == NULL)
-			goto fail;
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE) {
-			st_error_db(err, db, "cannot undo import %ld", id);
-			goto fail;
-		}
-	}
+	if (exec_id(db, "UPDATE imports SET undone_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+	    "WHERE id = ?1", id, NULL, err) < 0)
+		goto fail;
 	if (st_db_commit(db, err) < 0)
 		return -1;
 	if (restored)

@@ -92,6 +92,39 @@ test_expect_success 'input from a pipe' '
 	[ "$(sqlite3 stdin.db "SELECT count(*) FROM contacts")" = 2 ]
 '
 
+test_expect_success 'JSON Lines in, with values of every JSON type' '
+	cat >in.jsonl <<-\EOT &&
+	{"first_name":"Zoe","phone":"919-555-0100","shifts":3,"host":true,"langs":["es","en"],"note":null}
+
+	{"first_name":"Yan","email":"yan@example.org"}
+	not json
+	{"first_name":"Wu","phone":"9195550101","note":"caf\u00e9"}
+	EOT
+	st-import --db jl.db -r rej.csv in.jsonl >out &&
+	test_grep "read 4, inserted 2, updated 0, unchanged 0, rejected 2" out &&
+	st-query --db jl.db --json -c first_name,phone,extra >got &&
+	cat >expect <<-\EOT &&
+	{"first_name":"Zoe","phone":"+19195550100","extra":{"shifts":"3","host":"true","langs":"[\"es\",\"en\"]"}}
+	{"first_name":"Wu","phone":"+19195550101","extra":{"note":"café"}}
+	EOT
+	test_cmp expect got &&
+	test_grep "^3,key .email. is not in the first line" rej.csv &&
+	test_grep "yan@example.org" rej.csv &&
+	test_grep "^4,not a JSON object" rej.csv
+'
+
+test_expect_success 'st-query --json | st-import round-trips contacts' '
+	st-query --db mob.db --json -c first_name,email,phone,zip,sms_status |
+	st-import --db copy.db >/dev/null &&
+	[ "$(st-query --db copy.db -H -c first_name,email,phone,zip,sms_status)" = "$(st-query --db mob.db -H -c first_name,email,phone,zip,sms_status)" ]
+'
+
+test_expect_success 'JSON Lines whose first line is not an object is refused' '
+	printf "{oops\n{\"a\":1}\n" >bad.jsonl &&
+	test_exit 3 st-import --db jl.db bad.jsonl 2>err &&
+	test_one_line err && test_grep "line 1: not a JSON object" err
+'
+
 test_expect_success 'the JSON summary is one object per file' '
 	st-import --db js.db --json nohdr.csv mobilize.csv >out 2>/dev/null || true &&
 	[ "$(wc -l <out)" -ge 1 ] &&

@@ -25,7 +25,9 @@ struct st_csv_opts {
 enum st_row_problem {
 	ST_ROW_OK,
 	ST_ROW_NUL,         /* a field holds a NUL byte */
-	ST_ROW_BAD_UTF8     /* a field is not UTF-8 (ST_ENC_UTF8 only) */
+	ST_ROW_BAD_UTF8,    /* a field is not UTF-8 (ST_ENC_UTF8 only) */
+	ST_ROW_BAD_JSON     /* JSON Lines: not an object, or a key the first line lacks;
+	                       problem_msg says which */
 };
 
 struct st_csv_row {
@@ -35,6 +37,9 @@ struct st_csv_row {
 	long line;            /* line of the file the row starts on */
 	enum st_row_problem problem;
 	size_t problem_col;   /* the field the problem is in */
+	const char *problem_msg;
+	const char *raw;      /* JSON Lines: the line as read (else NULL) */
+	size_t raw_len;
 };
 
 struct st_csvin;
@@ -42,6 +47,10 @@ struct st_csvin;
 /* Start reading fp (name is used in messages). Sniffs the delimiter, strips
  * a UTF-8 byte-order mark, refuses UTF-16 and compressed input, and reads the
  * header row: empty names become column_N, duplicate names are an error.
+ * Input whose first character is '{' (and no delimiter given) is read as
+ * JSON Lines: the first object's keys are the columns, values are given as
+ * text (numbers and booleans as written, null as empty, arrays and objects
+ * as compact JSON), and a later line with another key is a bad row.
  * Returns NULL and fills err (ST_EXIT_DATA for bad input, naming the line). */
 struct st_csvin *st_csvin_open(FILE *fp, const char *name, const struct st_csv_opts *o,
     struct st_error *err);
@@ -49,6 +58,9 @@ struct st_csvin *st_csvin_open(FILE *fp, const char *name, const struct st_csv_o
 /* The column names (ncols of them), in file order. */
 size_t st_csvin_ncols(const struct st_csvin *r);
 const char *const *st_csvin_names(const struct st_csvin *r);
+
+/* 1 if the input is being read as JSON Lines. */
+int st_csvin_is_jsonl(const struct st_csvin *r);
 
 /* The delimiter in use. */
 char st_csvin_delim(const struct st_csvin *r);
