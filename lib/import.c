@@ -1078,9 +1078,12 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	 * than through the WAL and a checkpoint. Needs no other connection open. */
 	if (bulk_key(&m) && is_empty(&m, &empty) == 0 && empty)
 		journal = set_journal(db, "delete");
-	/* Statement and savepoint journals (a few pages a row) in memory, not a temp
-	 * file written page by page; set outside the transaction to take effect. */
-	sqlite3_exec(db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
+	/* Merging keeps statement and savepoint journals (a few pages a row) in
+	 * memory, not in a temp file written page by page; a bulk load keeps the
+	 * default, so that building its indexes sorts on disk, not in memory. Set
+	 * outside the transaction to take effect. */
+	sqlite3_exec(db, empty && bulk_key(&m) ? "PRAGMA temp_store = DEFAULT" :
+	    "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
 	if (st_db_begin(db, err) < 0) {
 		if (journal)
 			set_journal(db, "wal");
