@@ -350,6 +350,8 @@ interactive(sqlite3 *db)
 
 	words = st_query_words(db);
 	rl_readline_name = "st-query";
+	/* '@' starts a segment name: keep it in the word being completed. */
+	rl_basic_word_break_characters = " \t\n\"'`<>=;|&{(,";
 	rl_attempted_completion_function = complete;
 	using_history();
 	if (hist) {

@@ -672,6 +672,11 @@ st_query_words(sqlite3 *db)
 		free(last);
 	}
 	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(db, "SELECT '@' || name FROM segments ORDER BY name", -1, &st,
+	    NULL) == SQLITE_OK)
+		while (sqlite3_step(st) == SQLITE_ROW)
+			ADD((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
 #undef ADD
 	if (v == NULL)
 		v = st_xcalloc(1, sizeof(*v));

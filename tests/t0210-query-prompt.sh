@@ -24,6 +24,12 @@ test_expect_success 'tab completes filter names and columns' '
 	test_grep "Ana" out
 '
 
+test_expect_success 'tab completes saved segment names' '
+	st-query --save spanish --lang es >/dev/null &&
+	printf -- "@span\t -c first_name\n.quit\n" | prompt >out &&
+	test_grep "@spanish" out && test_grep "Ana" out
+'
+
 test_expect_success 'the history file is kept, private' '
 	[ -f history ] && [ "$(stat -c %a history)" = 600 ] &&
 	test_grep "^--lang es" history

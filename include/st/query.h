@@ -75,8 +75,9 @@ int st_sql_run(sqlite3 *db, const char *sql, int write, struct st_out *out, long
 /* The saved segments as (name, definition) pairs to out. */
 int st_segments_list(sqlite3 *db, struct st_out *out, struct st_error *err);
 
-/* Words worth completing at a prompt: table names, column names of every
- * table, filter options. NULL-terminated; free with st_strv_free. */
+/* Words worth completing at a prompt: filter options, table names, column
+ * names of every table, and @segment names. NULL-terminated; free with
+ * st_strv_free. */
 char **st_query_words(sqlite3 *db);
 
 #endif
