@@ -621,18 +621,32 @@ st_sql_run(sqlite3 *db, const char *sql, int write, struct st_out *out, long *nr
 }
 
 int
-st_segments_list(sqlite3 *db, struct st_out *out, struct st_error *err)
+st_query_sql(sqlite3 *db, const char *sql, const char *const *params, size_t n,
+    struct st_out *out, long *nrows, struct st_error *err)
 {
-	sqlite3_stmt *st = st_db_prepare(db, "SELECT name, definition, updated_at FROM segments "
-	    "ORDER BY name", err);
-	long n = 0;
+	sqlite3_stmt *st = st_db_prepare(db, sql, err);
+	size_t i;
 	int rc;
 
+	*nrows = 0;
 	if (st == NULL)
 		return -1;
-	rc = emit(db, st, out, NULL, &n, err);
+	for (i = 0; i < n; i++) {
+		if (params[i])
+			sqlite3_bind_text(st, (int)i + 1, params[i], -1, SQLITE_STATIC);
+	}
+	rc = emit(db, st, out, NULL, nrows, err);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int
+st_segments_list(sqlite3 *db, struct st_out *out, struct st_error *err)
+{
+	long n;
+
+	return st_query_sql(db, "SELECT name, definition, updated_at FROM segments ORDER BY name",
+	    NULL, 0, out, &n, err);
 }
 
 char **

@@ -72,6 +72,11 @@ int st_query_run(sqlite3 *db, const struct st_query *q, const char *columns, lon
 int st_sql_run(sqlite3 *db, const char *sql, int write, struct st_out *out, long *nrows,
     struct st_error *err);
 
+/* Run one fixed read-only statement with n text parameters (NULL binds
+ * NULL) and write its rows to out; *nrows gets how many. */
+int st_query_sql(sqlite3 *db, const char *sql, const char *const *params, size_t n,
+    struct st_out *out, long *nrows, struct st_error *err);
+
 /* The saved segments as (name, definition) pairs to out. */
 int st_segments_list(sqlite3 *db, struct st_out *out, struct st_error *err);
 

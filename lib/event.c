@@ -1,0 +1,780 @@
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "st/db.h"
+#include "st/error.h"
+#include "st/event.h"
+#include "st/exit.h"
+#include "st/normalize.h"
+#include "st/query.h"
+#include "st/tz.h"
+#include "st/util.h"
+
+/* Prepare sql and bind arguments by a type string: 'i' long, 'I' long or
+ * NULL when <= 0, 't' text (NULL binds NULL), 'd' double, 'n' a double bound as
+ * NULL, '-' a long bound as NULL. */
+static sqlite3_stmt *
+vprep(sqlite3 *db, struct st_error *err, const char *sql, const char *types, va_list ap)
+{
+	sqlite3_stmt *st = st_db_prepare(db, sql, err);
+	int i;
+
+	for (i = 0; st && types[i]; i++) {
+		long l;
+		const char *s;
+
+		switch (types[i]) {
+		case 'i':
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, long));
+			break;
+		case 'I':
+			l = va_arg(ap, long);
+			if (l > 0)
+				sqlite3_bind_int64(st, i + 1, l);
+			break;
+		case 't':
+			s = va_arg(ap, const char *);
+			if (s)
+				sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
+			break;
+		case 'd':
+			sqlite3_bind_double(st, i + 1, va_arg(ap, double));
+			break;
+		case 'n':
+			(void)va_arg(ap, double);
+			break;
+		case '-':
+			(void)va_arg(ap, long);
+			break;
+		default:
+			break;
+		}
+	}
+	return st;
+}
+
+/* Run a statement that returns no rows; the number of rows changed, or -1. */
+static long
+exec(sqlite3 *db, struct st_error *err, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	sqlite3_stmt *st;
+	int rc;
+
+	va_start(ap, types);
+	st = vprep(db, err, sql, types, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return st_error_db(err, db, "database error");
+	return sqlite3_changes(db);
+}
+
+/* The first column of the first row as a long: 1 and *out, 0 if no row (or
+ * NULL), -1 on error. */
+static int
+scalar(sqlite3 *db, struct st_error *err, long *out, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	sqlite3_stmt *st;
+	int rc;
+
+	va_start(ap, types);
+	st = vprep(db, err, sql, types, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*out = (long)sqlite3_column_int64(st, 0);
+		rc = 1;
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = st_error_db(err, db, "database error");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* A text column of the first row, copied (NULL if none). */
+static char *
+text(sqlite3 *db, struct st_error *err, int *rc, const char *sql, long id)
+{
+	sqlite3_stmt *st = st_db_prepare(db, sql, err);
+	char *v = NULL;
+	int r;
+
+	*rc = -1;
+	if (st == NULL)
+		return NULL;
+	sqlite3_bind_int64(st, 1, id);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			v = st_xstrdup((const char *)sqlite3_column_text(st, 0));
+		*rc = 1;
+	} else if (r == SQLITE_DONE) {
+		*rc = 0;
+	} else {
+		st_error_db(err, db, "database error");
+	}
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int
+begin(sqlite3 *db, struct st_error *err)
+{
+	return st_db_begin(db, err);
+}
+
+static int
+commit(sqlite3 *db, int rc, struct st_error *err)
+{
+	if (rc < 0) {
+		st_db_rollback(db);
+		return -1;
+	}
+	return st_db_commit(db, err);
+}
+
+static int
+check_contact(sqlite3 *db, long id, struct st_error *err)
+{
+	long v;
+	int rc = scalar(db, err, &v, "SELECT id FROM contacts WHERE id = ?", "i", id);
+
+	if (rc == 0)
+		return st_error_set(err, ST_EXIT_DATA, "no contact %ld", id);
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+check_event_fields(sqlite3 *db, const struct st_event_in *in, struct st_error *err)
+{
+	if (in->tz && !st_tz_valid(in->tz))
+		return st_error_set(err, ST_EXIT_DATA, "unknown time zone '%s'", in->tz);
+	if (in->title && *in->title == '\0')
+		return st_error_set(err, ST_EXIT_DATA, "an event needs a title");
+	if (in->kind && (*in->kind == '\0' || strspn(in->kind, "abcdefghijklmnopqrstuvwxyz_-") !=
+	    strlen(in->kind)))
+		return st_error_set(err, ST_EXIT_DATA, "invalid event kind '%s' (lowercase letters, "
+		    "such as canvass, phonebank, meeting or training)", in->kind);
+	if (in->has_latlon && (in->lat < -90 || in->lat > 90 || in->lon < -180 || in->lon > 180))
+		return st_error_set(err, ST_EXIT_DATA, "invalid location %g,%g", in->lat, in->lon);
+	if (in->organizer > 0 && check_contact(db, in->organizer, err) < 0)
+		return -1;
+	return 0;
+}
+
+int
+st_event_create(sqlite3 *db, const struct st_event_in *in, long *id, struct st_error *err)
+{
+	char now[21];
+	long rc;
+
+	if (in->title == NULL || in->tz == NULL)
+		return st_error_set(err, ST_EXIT_USAGE, "an event needs a title and a time zone");
+	if (check_event_fields(db, in, err) < 0)
+		return -1;
+	st_now_iso(now);
+	rc = exec(db, err, "INSERT INTO events(kind, title, description, location, latitude, "
+	    "longitude, area, tz, organizer_id, external_id, created_at, updated_at) VALUES "
+	    "(coalesce(?1, 'canvass'), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+	    in->has_latlon ? "ttttddttItt" : "ttttnnttItt", in->kind, in->title, in->description,
+	    in->location, in->lat, in->lon, in->area, in->tz, in->organizer, in->external_id, now);
+	if (rc < 0)
+		return -1;
+	*id = (long)sqlite3_last_insert_rowid(db);
+	return 0;
+}
+
+int
+st_event_edit(sqlite3 *db, long id, const struct st_event_in *in, struct st_error *err)
+{
+	char now[21];
+	long rc;
+
+	if (check_event_fields(db, in, err) < 0)
+		return -1;
+	st_now_iso(now);
+	rc = exec(db, err, "UPDATE events SET kind = coalesce(?2, kind), title = coalesce(?3, title), "
+	    "description = coalesce(?4, description), location = coalesce(?5, location), "
+	    "latitude = CASE WHEN ?6 THEN ?7 ELSE latitude END, "
+	    "longitude = CASE WHEN ?6 THEN ?8 ELSE longitude END, area = coalesce(?9, area), "
+	    "tz = coalesce(?10, tz), organizer_id = CASE ?11 WHEN 0 THEN organizer_id WHEN -1 "
+	    "THEN NULL ELSE ?11 END, external_id = coalesce(?12, external_id), updated_at = ?13 "
+	    "WHERE id = ?1", "ittttiddttitt", id, in->kind, in->title, in->description,
+	    in->location, (long)in->has_latlon, in->lat, in->lon, in->area, in->tz, in->organizer,
+	    in->external_id, now);
+	if (rc == 0)
+		return st_error_set(err, ST_EXIT_DATA, "no event %ld", id);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+st_event_cancel(sqlite3 *db, long id, struct st_error *err)
+{
+	char now[21];
+	long rc;
+
+	st_now_iso(now);
+	if (begin(db, err) < 0)
+		return -1;
+	rc = exec(db, err, "UPDATE events SET status = 'cancelled', updated_at = ?2 WHERE id = ?1",
+	    "it", id, now);
+	if (rc == 0)
+		rc = st_error_set(err, ST_EXIT_DATA, "no event %ld", id);
+	if (rc > 0)
+		rc = exec(db, err, "UPDATE shifts SET status = 'cancelled', updated_at = ?2 WHERE "
+		    "event_id = ?1 AND status = 'active'", "it", id, now);
+	return commit(db, rc < 0 ? -1 : 0, err);
+}
+
+/* Parse a shift's start and end in its event's zone. */
+static int
+shift_times(sqlite3 *db, long event, const char *start, const char *end, char *s_utc,
+    char *e_utc, struct st_error *err)
+{
+	time_t s, e;
+	char *tz;
+	int rc;
+
+	tz = text(db, err, &rc, "SELECT tz FROM events WHERE id = ?", event);
+	if (rc == 0)
+		st_error_set(err, ST_EXIT_DATA, "no event %ld", event);
+	if (rc <= 0) {
+		free(tz);
+		return -1;
+	}
+	rc = st_time_parse(start, tz, &s, err) < 0 || st_time_parse(end, tz, &e, err) < 0 ? -1 : 0;
+	free(tz);
+	if (rc < 0)
+		return -1;
+	if (e <= s)
+		return st_error_set(err, ST_EXIT_DATA, "shift ends (%s) before it starts (%s)", end,
+		    start);
+	st_time_utc(s, s_utc);
+	st_time_utc(e, e_utc);
+	return 0;
+}
+
+static int
+check_overlap(sqlite3 *db, long event, long shift, const char *s_utc, const char *e_utc,
+    struct st_error *err)
+{
+	long other;
+	int rc = scalar(db, err, &other, "SELECT id FROM shifts WHERE event_id = ?1 AND id IS NOT ?2 "
+	    "AND status = 'active' AND starts_at < ?4 AND ends_at > ?3 ORDER BY starts_at LIMIT 1",
+	    "iItt", event, shift, s_utc, e_utc);
+
+	if (rc > 0)
+		return st_error_set(err, ST_EXIT_DATA, "shift overlaps shift %ld of event %ld", other,
+		    event);
+	return rc;
+}
+
+int
+st_shift_add(sqlite3 *db, long event_id, const char *start, const char *end, long capacity,
+    const char *external_id, long *id, struct st_error *err)
+{
+	char s[21], e[21], now[21], *status;
+	int rc;
+
+	if (begin(db, err) < 0)
+		return -1;
+	status = text(db, err, &rc, "SELECT status FROM events WHERE id = ?", event_id);
+	if (rc == 0)
+		rc = st_error_set(err, ST_EXIT_DATA, "no event %ld", event_id);
+	else if (rc > 0 && strcmp(status, "cancelled") == 0)
+		rc = st_error_set(err, ST_EXIT_DATA, "event %ld is cancelled", event_id);
+	free(status);
+	if (rc >= 0)
+		rc = shift_times(db, event_id, start, end, s, e, err);
+	if (rc >= 0)
+		rc = check_overlap(db, event_id, 0, s, e, err);
+	st_now_iso(now);
+	if (rc >= 0 && exec(db, err, "INSERT INTO shifts(event_id, starts_at, ends_at, capacity, "
+	    "external_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+	    capacity >= 0 ? "ittitt" : "itt-tt", event_id, s, e, capacity, external_id, now) < 0)
+		rc = -1;
+	if (rc >= 0)
+		*id = (long)sqlite3_last_insert_rowid(db);
+	return commit(db, rc, err);
+}
+
+/* Fill free places of shift from its waitlist, first come first served;
+ * *promoted (may be NULL) gets the first contact promoted, or 0. */
+static int
+promote(sqlite3 *db, long shift, long *promoted, struct st_error *err)
+{
+	char now[21];
+	long cap, taken, next;
+	int rc;
+
+	if (promoted)
+		*promoted = 0;
+	st_now_iso(now);
+	for (;;) {
+		rc = scalar(db, err, &cap, "SELECT capacity FROM shifts WHERE id = ?", "i", shift);
+		if (rc < 0)
+			return -1;
+		if (rc > 0 && (rc = scalar(db, err, &taken, "SELECT count(*) FROM rsvps WHERE "
+		    "shift_id = ? AND status = 'yes'", "i", shift)) < 0)
+			return -1;
+		if (rc > 0 && taken >= cap)
+			return 0;
+		rc = scalar(db, err, &next, "SELECT id FROM rsvps WHERE shift_id = ? AND status = "
+		    "'waitlisted' ORDER BY created_at, id LIMIT 1", "i", shift);
+		if (rc <= 0)
+			return rc;
+		if (exec(db, err, "UPDATE rsvps SET status = 'yes', updated_at = ?2 WHERE id = ?1",
+		    "it", next, now) < 0)
+			return -1;
+		if (promoted && *promoted == 0 && scalar(db, err, promoted, "SELECT contact_id FROM "
+		    "rsvps WHERE id = ?", "i", next) < 0)
+			return -1;
+	}
+}
+
+int
+st_shift_edit(sqlite3 *db, long id, const char *start, const char *end, long capacity,
+    struct st_error *err)
+{
+	char s[21], e[21], now[21], *old_s, *old_e;
+	long event = 0;
+	int rc;
+
+	if (begin(db, err) < 0)
+		return -1;
+	rc = scalar(db, err, &event, "SELECT event_id FROM shifts WHERE id = ?", "i", id);
+	if (rc == 0)
+		rc = st_error_set(err, ST_EXIT_DATA, "no shift %ld", id);
+	if (rc > 0 && (start || end)) {
+		old_s = text(db, err, &rc, "SELECT starts_at FROM shifts WHERE id = ?", id);
+		old_e = text(db, err, &rc, "SELECT ends_at FROM shifts WHERE id = ?", id);
+		rc = rc < 0 ? -1 : shift_times(db, event, start ? start : old_s, end ? end : old_e, s,
+		    e, err);
+		free(old_s);
+		free(old_e);
+		if (rc >= 0)
+			rc = check_overlap(db, event, id, s, e, err);
+	}
+	st_now_iso(now);
+	if (rc >= 0 && (start || end) && exec(db, err, "UPDATE shifts SET starts_at = ?2, ends_at = "
+	    "?3, updated_at = ?4 WHERE id = ?1", "ittt", id, s, e, now) < 0)
+		rc = -1;
+	if (rc >= 0 && capacity >= -1 && exec(db, err, "UPDATE shifts SET capacity = ?2, "
+	    "updated_at = ?3 WHERE id = ?1", capacity >= 0 ? "iit" : "i-t", id, capacity, now) < 0)
+		rc = -1;
+	if (rc >= 0 && capacity >= -1)
+		rc = promote(db, id, NULL, err);
+	return commit(db, rc, err);
+}
+
+int
+st_shift_cancel(sqlite3 *db, long id, struct st_error *err)
+{
+	char now[21];
+	long rc;
+
+	st_now_iso(now);
+	rc = exec(db, err, "UPDATE shifts SET status = 'cancelled', updated_at = ?2 WHERE id = ?1",
+	    "it", id, now);
+	if (rc == 0)
+		return st_error_set(err, ST_EXIT_DATA, "no shift %ld", id);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+st_contact_resolve(sqlite3 *db, const char *who, long *id, struct st_error *err)
+{
+	char buf[256];
+	long n = 0;
+	int rc;
+
+	if (who == NULL || *who == '\0' || strlen(who) > 200)
+		return st_error_set(err, ST_EXIT_DATA, "no contact given");
+	if (strspn(who, "0123456789") == strlen(who) && strlen(who) < 10) {
+		if (st_parse_long(who, 1, 0x7fffffffL, id) < 0 || check_contact(db, *id, err) < 0)
+			return st_error_set(err, ST_EXIT_DATA, "no contact %s", who);
+		return 0;
+	}
+	if (strchr(who, '@')) {
+		if (st_email_normalize(who, strlen(who), buf) < 0)
+			return st_error_set(err, ST_EXIT_DATA, "invalid e-mail address '%s'", who);
+		rc = scalar(db, err, id, "SELECT min(id) FROM contacts WHERE email = ?", "t", buf);
+	} else {
+		if (st_phone_normalize(who, strlen(who), buf) < 0)
+			return st_error_set(err, ST_EXIT_DATA, "'%s' is not a contact id, e-mail "
+			    "address or phone number", who);
+		rc = scalar(db, err, &n, "SELECT count(*) FROM contacts WHERE phone = ?", "t", buf);
+		if (rc > 0 && n > 1)
+			return st_error_set(err, ST_EXIT_DATA, "%ld contacts share phone %s; name one "
+			    "by id", n, buf);
+		if (rc >= 0)
+			rc = scalar(db, err, id, "SELECT min(id) FROM contacts WHERE phone = ?", "t",
+			    buf);
+	}
+	if (rc == 0)
+		return st_error_set(err, ST_EXIT_DATA, "no contact with %s %s", strchr(who, '@') ?
+		    "e-mail" : "phone", buf);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Is shift open for RSVPs? 0 if so, else -1 and a message. */
+static int
+shift_open(sqlite3 *db, long shift, struct st_error *err)
+{
+	char *status;
+	int rc;
+
+	status = text(db, err, &rc, "SELECT CASE WHEN e.status = 'cancelled' THEN 'event' WHEN "
+	    "s.status = 'cancelled' THEN 'shift' ELSE 'active' END FROM shifts s JOIN events e ON "
+	    "e.id = s.event_id WHERE s.id = ?", shift);
+	if (rc == 0)
+		rc = st_error_set(err, ST_EXIT_DATA, "no shift %ld", shift);
+	else if (rc > 0 && strcmp(status, "shift") == 0)
+		rc = st_error_set(err, ST_EXIT_DATA, "shift %ld is cancelled", shift);
+	else if (rc > 0 && strcmp(status, "event") == 0)
+		rc = st_error_set(err, ST_EXIT_DATA, "the event of shift %ld is cancelled", shift);
+	free(status);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+st_rsvp(sqlite3 *db, long shift, long contact, const char *status, const char *source,
+    long referred_by, int waitlist_ok, const char **result, struct st_error *err)
+{
+	static const char *const statuses[] = { "yes", "maybe", "no", NULL };
+	const char *want = status ? status : "yes";
+	char now[21], *cur = NULL;
+	long live = 0, cap = 0, taken = 0;
+	int rc, i, full = 0;
+
+	for (i = 0; statuses[i] && strcmp(statuses[i], want) != 0; i++)
+		;
+	if (statuses[i] == NULL)
+		return st_error_set(err, ST_EXIT_USAGE, "invalid RSVP status '%s' (yes, maybe, no)",
+		    want);
+	want = statuses[i];
+	if (begin(db, err) < 0)
+		return -1;
+	rc = shift_open(db, shift, err);
+	if (rc >= 0)
+		rc = check_contact(db, contact, err);
+	if (rc >= 0)
+		rc = scalar(db, err, &live, "SELECT id FROM rsvps WHERE shift_id = ?1 AND contact_id = "
+		    "?2 AND status IN ('yes', 'maybe', 'waitlisted')", "ii", shift, contact);
+	if (rc > 0)
+		cur = text(db, err, &rc, "SELECT status FROM rsvps WHERE id = ?", live);
+	if (rc >= 0 && strcmp(want, "yes") == 0) {
+		if (cur && (strcmp(cur, "yes") == 0 || strcmp(cur, "waitlisted") == 0)) {
+			want = strcmp(cur, "yes") == 0 ? "yes" : "waitlisted";   /* no change */
+		} else {
+			rc = scalar(db, err, &cap, "SELECT capacity FROM shifts WHERE id = ?", "i",
+			    shift);
+			if (rc > 0 && (rc = scalar(db, err, &taken, "SELECT count(*) FROM rsvps "
+			    "WHERE shift_id = ? AND status = 'yes'", "i", shift)) >= 0)
+				full = taken >= cap;
+			if (rc >= 0 && full && !waitlist_ok)
+				rc = st_error_set(err, ST_EXIT_DATA, "shift %ld is full (%ld of %ld "
+				    "places taken)", shift, taken, cap);
+			if (full)
+				want = "waitlisted";
+		}
+	}
+	st_now_iso(now);
+	if (rc >= 0 && live) {
+		/* "no" ends a live RSVP, which stays as history; leaving "yes" frees a place. */
+		if (exec(db, err, "UPDATE rsvps SET status = ?2, source = coalesce(?3, source), "
+		    "updated_at = ?4 WHERE id = ?1", "ittt", live, want, source, now) < 0)
+			rc = -1;
+		else if (strcmp(cur, "yes") == 0 && strcmp(want, "yes") != 0)
+			rc = promote(db, shift, NULL, err);
+	} else if (rc >= 0) {
+		if (exec(db, err, "INSERT INTO rsvps(contact_id, shift_id, status, source, referred_by, "
+		    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)", "iittIt", contact,
+		    shift, want, source, referred_by, now) < 0)
+			rc = -1;
+	}
+	free(cur);
+	if (result)
+		*result = want;
+	return commit(db, rc < 0 ? -1 : 0, err);
+}
+
+int
+st_rsvp_cancel(sqlite3 *db, long shift, long contact, long *promoted, struct st_error *err)
+{
+	char now[21];
+	long id = 0;
+	int rc;
+
+	if (promoted)
+		*promoted = 0;
+	st_now_iso(now);
+	if (begin(db, err) < 0)
+		return -1;
+	rc = scalar(db, err, &id, "SELECT id FROM rsvps WHERE shift_id = ?1 AND contact_id = ?2 AND "
+	    "status IN ('yes', 'maybe', 'waitlisted')", "ii", shift, contact);
+	if (rc == 0)
+		rc = st_error_set(err, ST_EXIT_DATA, "contact %ld has no RSVP to shift %ld", contact,
+		    shift);
+	if (rc > 0 && exec(db, err, "UPDATE rsvps SET status = 'cancelled', updated_at = ?2 WHERE "
+	    "id = ?1", "it", id, now) < 0)
+		rc = -1;
+	if (rc > 0)
+		rc = promote(db, shift, promoted, err);
+	return commit(db, rc, err);
+}
+
+/* The engagement level, in SQL, of the contact in the row named c. */
+#define LEVEL_SQL "CASE WHEN c.role IN ('host', 'lead') THEN 3 ELSE min(2, (SELECT count(*) " \
+	"FROM attendance a WHERE a.contact_id = c.id AND a.status = 'attended')) END"
+
+static int
+update_level(sqlite3 *db, long contact, struct st_error *err)
+{
+	/* Only a real change is written (a no-op update would still fire triggers). */
+	return exec(db, err, "UPDATE contacts AS c SET level = " LEVEL_SQL " WHERE id = ?1 AND "
+	    "level IS NOT " LEVEL_SQL, "i", contact) < 0 ? -1 : 0;
+}
+
+int
+st_levels_recompute(sqlite3 *db, long *changed, struct st_error *err)
+{
+	long n;
+
+	if (begin(db, err) < 0)
+		return -1;
+	n = exec(db, err, "UPDATE contacts AS c SET level = " LEVEL_SQL " WHERE level IS NOT "
+	    LEVEL_SQL, "");
+	if (changed)
+		*changed = n;
+	return commit(db, n < 0 ? -1 : 0, err);
+}
+
+int
+st_attend(sqlite3 *db, long shift, long contact, int no_show, const char *by,
+    struct st_error *err)
+{
+	char now[21];
+	long id;
+	int rc;
+
+	st_now_iso(now);
+	if (begin(db, err) < 0)
+		return -1;
+	rc = scalar(db, err, &id, "SELECT id FROM shifts WHERE id = ?", "i", shift);
+	if (rc == 0)
+		rc = st_error_set(err, ST_EXIT_DATA, "no shift %ld", shift);
+	if (rc > 0)
+		rc = check_contact(db, contact, err);
+	/* A walk-in is someone who came without a live RSVP. */
+	if (rc >= 0 && exec(db, err, "INSERT INTO attendance(contact_id, shift_id, status, "
+	    "checked_in_at, checked_in_by, walk_in, created_at) VALUES (?1, ?2, ?3, ?4, ?5, NOT "
+	    "EXISTS (SELECT 1 FROM rsvps WHERE shift_id = ?2 AND contact_id = ?1 AND status IN "
+	    "('yes', 'maybe', 'waitlisted')), ?4) ON CONFLICT(contact_id, shift_id) DO UPDATE SET "
+	    "status = excluded.status, checked_in_at = excluded.checked_in_at, checked_in_by = "
+	    "excluded.checked_in_by", "iittt", contact, shift, no_show ? "no_show" : "attended",
+	    no_show ? NULL : now, by) < 0)
+		rc = -1;
+	if (rc >= 0)
+		rc = update_level(db, contact, err);
+	return commit(db, rc < 0 ? -1 : 0, err);
+}
+
+int
+st_attend_undo(sqlite3 *db, long shift, long contact, struct st_error *err)
+{
+	long rc;
+
+	if (begin(db, err) < 0)
+		return -1;
+	rc = exec(db, err, "DELETE FROM attendance WHERE shift_id = ?1 AND contact_id = ?2", "ii",
+	    shift, contact);
+	if (rc == 0)
+		rc = st_error_set(err, ST_EXIT_DATA, "contact %ld has no attendance mark for shift "
+		    "%ld", contact, shift);
+	if (rc > 0)
+		rc = update_level(db, contact, err);
+	return commit(db, rc < 0 ? -1 : 0, err);
+}
+
+int
+st_contact_set_role(sqlite3 *db, long contact, const char *role, struct st_error *err)
+{
+	long rc;
+
+	if (role && strcmp(role, "host") != 0 && strcmp(role, "lead") != 0)
+		return st_error_set(err, ST_EXIT_USAGE, "invalid role '%s' (host, lead or none)", role);
+	if (begin(db, err) < 0)
+		return -1;
+	rc = exec(db, err, "UPDATE contacts SET role = ?2 WHERE id = ?1", "it", contact, role);
+	if (rc == 0)
+		rc = st_error_set(err, ST_EXIT_DATA, "no contact %ld", contact);
+	if (rc > 0)
+		rc = update_level(db, contact, err);
+	return commit(db, rc < 0 ? -1 : 0, err);
+}
+
+int
+st_contact_set_organizer(sqlite3 *db, long contact, long organizer, struct st_error *err)
+{
+	long rc;
+
+	if (organizer == contact)
+		return st_error_set(err, ST_EXIT_DATA, "contact %ld cannot be their own organizer",
+		    contact);
+	if (organizer > 0 && check_contact(db, organizer, err) < 0)
+		return -1;
+	rc = exec(db, err, "UPDATE contacts SET organizer_id = ?2 WHERE id = ?1", "iI", contact,
+	    organizer);
+	if (rc == 0)
+		return st_error_set(err, ST_EXIT_DATA, "no contact %ld", contact);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Local time of a UTC column in the event's zone, as SQL: SQLite has no zones,
+ * so the offset comes from st_local(), registered on the connection. */
+static void
+local_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *utc = (const char *)sqlite3_value_text(argv[0]);
+	const char *tz = (const char *)sqlite3_value_text(argv[1]);
+	char out[32];
+	time_t t;
+
+	(void)argc;
+	if (utc == NULL || tz == NULL || st_time_from_utc(utc, &t) < 0) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	st_time_local(t, tz, out);
+	sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
+static int
+register_local(sqlite3 *db, struct st_error *err)
+{
+	if (sqlite3_create_function(db, "st_local", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+	    local_fn, NULL, NULL) != SQLITE_OK)
+		return st_error_db(err, db, "cannot register st_local");
+	return 0;
+}
+
+int
+st_shift_list(sqlite3 *db, int when, const char *kind, long event, struct st_out *out,
+    long *nrows, struct st_error *err)
+{
+	char now[21], ev[24], wh[8];
+	const char *params[4];
+
+	if (register_local(db, err) < 0)
+		return -1;
+	st_now_iso(now);
+	snprintf(ev, sizeof(ev), "%ld", event);
+	snprintf(wh, sizeof(wh), "%d", when);
+	params[0] = now;
+	params[1] = wh;
+	params[2] = kind;
+	params[3] = ev;
+	return st_query_sql(db, "SELECT e.id AS event, s.id AS shift, e.kind, e.title, "
+	    "st_local(s.starts_at, e.tz) AS starts, st_local(s.ends_at, e.tz) AS ends, "
+	    "s.starts_at AS starts_utc, e.tz, e.location, e.area, s.capacity, "
+	    "(SELECT count(*) FROM rsvps r WHERE r.shift_id = s.id AND r.status = 'yes') AS yes, "
+	    "(SELECT count(*) FROM rsvps r WHERE r.shift_id = s.id AND r.status = 'waitlisted') "
+	    "AS waitlisted, (SELECT count(*) FROM attendance a WHERE a.shift_id = s.id AND "
+	    "a.status = 'attended') AS attended, CASE WHEN e.status = 'cancelled' THEN 'cancelled' "
+	    "ELSE s.status END AS status FROM shifts s JOIN events e ON e.id = s.event_id "
+	    "WHERE (CAST(?2 AS INTEGER) = 0 OR (CAST(?2 AS INTEGER) > 0 AND s.ends_at > ?1) OR "
+	    "(CAST(?2 AS INTEGER) < 0 AND s.ends_at <= ?1)) AND (?3 IS NULL OR e.kind = ?3) AND "
+	    "(CAST(?4 AS INTEGER) = 0 OR e.id = CAST(?4 AS INTEGER)) "
+	    "ORDER BY s.starts_at, s.id", params, 4, out, nrows, err);
+}
+
+int
+st_roster(sqlite3 *db, long shift, struct st_out *out, long *nrows, struct st_error *err)
+{
+	char id[24];
+	const char *params[1];
+	long v;
+	int rc = scalar(db, err, &v, "SELECT id FROM shifts WHERE id = ?", "i", shift);
+
+	if (rc == 0)
+		return st_error_set(err, ST_EXIT_DATA, "no shift %ld", shift);
+	if (rc < 0)
+		return -1;
+	snprintf(id, sizeof(id), "%ld", shift);
+	params[0] = id;
+	return st_query_sql(db, "WITH people(cid) AS (SELECT contact_id FROM rsvps WHERE shift_id = "
+	    "?1 AND status IN ('yes', 'maybe', 'waitlisted') UNION SELECT contact_id FROM attendance "
+	    "WHERE shift_id = ?1) SELECT c.id, c.first_name, c.last_name, c.phone, c.email, "
+	    "(SELECT r.status FROM rsvps r WHERE r.shift_id = ?1 AND r.contact_id = c.id AND "
+	    "r.status IN ('yes', 'maybe', 'waitlisted')) AS rsvp, (SELECT r.confirmed FROM rsvps r "
+	    "WHERE r.shift_id = ?1 AND r.contact_id = c.id AND r.status IN ('yes', 'maybe', "
+	    "'waitlisted')) AS confirmed, a.status AS attendance, a.walk_in, a.checked_in_at, "
+	    "c.level, c.role, c.organizer_id AS organizer, "
+	    "trim(coalesce(o.first_name, '') || ' ' || coalesce(o.last_name, '')) AS organizer_name "
+	    "FROM people JOIN contacts c ON c.id = people.cid LEFT JOIN attendance a ON "
+	    "a.shift_id = ?1 AND a.contact_id = c.id LEFT JOIN contacts o ON o.id = c.organizer_id "
+	    "ORDER BY lower(c.last_name), lower(c.first_name), c.id", params, 1, out, nrows, err);
+}
+
+int
+st_checkin_search(sqlite3 *db, long shift, const char *text, long limit, struct st_out *out,
+    long *nrows, struct st_error *err)
+{
+	char sh[24], lim[24], a[128], b[128], digits[32];
+	const char *params[6];
+	size_t i, n = 0;
+	const char *sp;
+
+	/* Phone digits: the last four (or more) digits of a number. */
+	for (i = 0; text[i] && n < sizeof(digits) - 1; i++)
+		if (text[i] >= '0' && text[i] <= '9')
+			digits[n++] = text[i];
+	digits[n] = '\0';
+	/* "ana re": first and last name prefixes; "reyes": either one. */
+	snprintf(a, sizeof(a), "%.*s", (int)strcspn(text, " "), text);
+	sp = strchr(text, ' ');
+	snprintf(b, sizeof(b), "%s", sp ? sp + 1 + strspn(sp + 1, " ") : "");
+	for (i = 0; a[i]; i++)
+		a[i] = (char)tolower((unsigned char)a[i]);
+	for (i = 0; b[i]; i++)
+		b[i] = (char)tolower((unsigned char)b[i]);
+	snprintf(sh, sizeof(sh), "%ld", shift);
+	snprintf(lim, sizeof(lim), "%ld", limit);
+	params[0] = sh;
+	params[1] = n >= 4 ? digits : NULL;
+	params[2] = n == 0 && *a ? a : NULL;
+	params[3] = n == 0 && *b ? b : NULL;
+	params[4] = lim;
+	params[5] = n >= 4 ? digits + n - 4 : NULL;
+	/* Prefix ranges on the name indexes (x >= p AND x < p || max char). */
+	return st_query_sql(db, "WITH hits(id) AS ("
+	    "SELECT id FROM contacts WHERE ?3 IS NOT NULL AND ?4 IS NULL AND lower(last_name) >= ?3 "
+	    "AND lower(last_name) < ?3 || char(1114111) "
+	    "UNION SELECT id FROM contacts WHERE ?3 IS NOT NULL AND ?4 IS NULL AND lower(first_name) "
+	    ">= ?3 AND lower(first_name) < ?3 || char(1114111) "
+	    "UNION SELECT id FROM contacts WHERE ?4 IS NOT NULL AND lower(first_name) >= ?3 AND "
+	    "lower(first_name) < ?3 || char(1114111) AND lower(last_name) >= ?4 AND "
+	    "lower(last_name) < ?4 || char(1114111) "
+	    "UNION SELECT id FROM contacts WHERE ?6 IS NOT NULL AND substr(phone, -4) = ?6 AND "
+	    "instr(phone, ?2) > 0) "
+	    "SELECT c.id, c.first_name, c.last_name, c.phone, c.email, r.status AS rsvp, a.status "
+	    "AS attendance FROM hits JOIN contacts c ON c.id = hits.id LEFT JOIN rsvps r ON "
+	    "r.shift_id = ?1 AND r.contact_id = c.id AND r.status IN ('yes', 'maybe', 'waitlisted') "
+	    "LEFT JOIN attendance a ON a.shift_id = ?1 AND a.contact_id = c.id "
+	    "ORDER BY r.status IS NULL, lower(c.last_name), lower(c.first_name), c.id "
+	    "LIMIT CAST(?5 AS INTEGER)",
+	    params, 6, out, nrows, err);
+}
