@@ -214,14 +214,16 @@ before_image(struct st_buf *sql)
 	for (i = 0; i < NF; i++)
 		st_buf_printf(sql, "'%s', c.%s, ", st_contact_fields[i].name, st_contact_fields[i].name);
 	st_buf_adds(sql, "'source', c.source, 'updated_at', c.updated_at, 'last_import', "
-	    "c.last_import, 'src_hash', c.src_hash, 'extra', json(e.extra))");
+	    "c.last_import, 'src_hash', c.src_hash, 'extra', json(coalesce(e.extra, '{}')))");
 }
 
 static int
 prepare(struct imp *m)
 {
-	const char *extra = m->o->keep_existing ? "json_patch(e.extra, json_patch(:extra, e.extra))" :
-	    "json_patch(e.extra, :extra)";
+	/* A contact made by another command may have no extra row yet: '{}'. */
+	const char *extra = m->o->keep_existing ? "json_patch(coalesce(e.extra, '{}'), "
+	    "json_patch(:extra, coalesce(e.extra, '{}')))" : "json_patch(coalesce(e.extra, '{}'), "
+	    ":extra)";
 	struct st_buf sql = { 0 };
 	int i;
 
@@ -242,7 +244,8 @@ prepare(struct imp *m)
 		merged(&sql, i, m->o->keep_existing);
 		st_buf_printf(&sql, " IS NOT c.%s OR ", st_contact_fields[i].name);
 	}
-	st_buf_printf(&sql, "%s IS NOT e.extra FROM contacts c JOIN contact_extra e ON "
+	st_buf_printf(&sql, "%s IS NOT coalesce(e.extra, '{}') FROM contacts c LEFT JOIN "
+	    "contact_extra e ON "
 	    "e.contact_id = c.id WHERE c.id = :id", extra);
 	if (prep(m, &m->differs, sql.s) < 0)
 		goto fail;
@@ -252,14 +255,17 @@ prepare(struct imp *m)
 	    ":import, c.id, ");
 	before_image(&sql);
 	/* A contact this batch created has no before-image: undo deletes it. */
-	st_buf_adds(&sql, " FROM contacts c JOIN contact_extra e ON e.contact_id = c.id "
+	st_buf_adds(&sql, " FROM contacts c LEFT JOIN contact_extra e ON e.contact_id = c.id "
 	    "WHERE c.id = :id AND c.import_id IS NOT :import");
 	if (prep(m, &m->log, sql.s) < 0)
 		goto fail;
 
 	/* The merge, in SQL: extra first, then the fields (which sets the new src_hash). */
 	st_buf_reset(&sql);
-	st_buf_printf(&sql, "UPDATE contact_extra AS e SET extra = %s WHERE contact_id = :id", extra);
+	st_buf_printf(&sql, "INSERT INTO contact_extra(contact_id, extra) VALUES (:id, "
+	    "json_patch('{}', :extra)) ON CONFLICT(contact_id) DO UPDATE SET extra = %s",
+	    m->o->keep_existing ? "json_patch(extra, json_patch(excluded.extra, extra))" :
+	    "json_patch(extra, excluded.extra)");
 	if (prep(m, &m->upd_extra, sql.s) < 0)
 		goto fail;
 	st_buf_reset(&sql);
@@ -761,7 +767,8 @@ merge_duplicates(struct imp *m)
 	st_buf_adds(&sql, "SELECT ");
 	for (f = 0; f < NF; f++)
 		st_buf_printf(&sql, "c.%s, ", st_contact_fields[f].name);
-	st_buf_adds(&sql, "e.extra, c.src_hash FROM contacts c JOIN contact_extra e ON "
+	st_buf_adds(&sql, "coalesce(e.extra, '{}'), c.src_hash FROM contacts c LEFT JOIN "
+	    "contact_extra e ON "
 	    "e.contact_id = c.id WHERE c.id = ?");
 	if (dups)
 		get = st_db_prepare(m->db, sql.s, m->err);
