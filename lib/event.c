@@ -730,19 +730,21 @@ st_roster(sqlite3 *db, long shift, struct st_out *out, long *nrows, struct st_er
 }
 
 int
-st_checkin_search(sqlite3 *db, long shift, const char *text, long limit, struct st_out *out,
-    long *nrows, struct st_error *err)
+st_checkin_find(sqlite3 *db, long shift, const char *text, struct st_checkin_hit *hits,
+    size_t max, size_t *n, struct st_error *err)
 {
-	char sh[24], lim[24], a[128], b[128], digits[32];
-	const char *params[6];
-	size_t i, n = 0;
+	char a[128], b[128], digits[32];
+	sqlite3_stmt *st;
+	size_t i, nd = 0;
 	const char *sp;
+	int rc;
 
-	/* Phone digits: the last four (or more) digits of a number. */
-	for (i = 0; text[i] && n < sizeof(digits) - 1; i++)
+	*n = 0;
+	/* Phone digits: four or more digits of a number, matched on its last four. */
+	for (i = 0; text[i] && nd < sizeof(digits) - 1; i++)
 		if (text[i] >= '0' && text[i] <= '9')
-			digits[n++] = text[i];
-	digits[n] = '\0';
+			digits[nd++] = text[i];
+	digits[nd] = '\0';
 	/* "ana re": first and last name prefixes; "reyes": either one. */
 	snprintf(a, sizeof(a), "%.*s", (int)strcspn(text, " "), text);
 	sp = strchr(text, ' ');
@@ -751,16 +753,10 @@ st_checkin_search(sqlite3 *db, long shift, const char *text, long limit, struct 
 		a[i] = (char)tolower((unsigned char)a[i]);
 	for (i = 0; b[i]; i++)
 		b[i] = (char)tolower((unsigned char)b[i]);
-	snprintf(sh, sizeof(sh), "%ld", shift);
-	snprintf(lim, sizeof(lim), "%ld", limit);
-	params[0] = sh;
-	params[1] = n >= 4 ? digits : NULL;
-	params[2] = n == 0 && *a ? a : NULL;
-	params[3] = n == 0 && *b ? b : NULL;
-	params[4] = lim;
-	params[5] = n >= 4 ? digits + n - 4 : NULL;
-	/* Prefix ranges on the name indexes (x >= p AND x < p || max char). */
-	return st_query_sql(db, "WITH hits(id) AS ("
+	if (nd > 0 && nd < 4)
+		return st_error_set(err, ST_EXIT_DATA, "give at least four digits of a phone number");
+	/* Prefix ranges (x >= p AND x < p || U+10FFFF) use the name indexes. */
+	st = st_db_prepare(db, "WITH hits(id) AS ("
 	    "SELECT id FROM contacts WHERE ?3 IS NOT NULL AND ?4 IS NULL AND lower(last_name) >= ?3 "
 	    "AND lower(last_name) < ?3 || char(1114111) "
 	    "UNION SELECT id FROM contacts WHERE ?3 IS NOT NULL AND ?4 IS NULL AND lower(first_name) "
@@ -768,13 +764,71 @@ st_checkin_search(sqlite3 *db, long shift, const char *text, long limit, struct 
 	    "UNION SELECT id FROM contacts WHERE ?4 IS NOT NULL AND lower(first_name) >= ?3 AND "
 	    "lower(first_name) < ?3 || char(1114111) AND lower(last_name) >= ?4 AND "
 	    "lower(last_name) < ?4 || char(1114111) "
-	    "UNION SELECT id FROM contacts WHERE ?6 IS NOT NULL AND substr(phone, -4) = ?6 AND "
+	    "UNION SELECT id FROM contacts WHERE ?5 IS NOT NULL AND substr(phone, -4) = ?5 AND "
 	    "instr(phone, ?2) > 0) "
-	    "SELECT c.id, c.first_name, c.last_name, c.phone, c.email, r.status AS rsvp, a.status "
-	    "AS attendance FROM hits JOIN contacts c ON c.id = hits.id LEFT JOIN rsvps r ON "
-	    "r.shift_id = ?1 AND r.contact_id = c.id AND r.status IN ('yes', 'maybe', 'waitlisted') "
-	    "LEFT JOIN attendance a ON a.shift_id = ?1 AND a.contact_id = c.id "
-	    "ORDER BY r.status IS NULL, lower(c.last_name), lower(c.first_name), c.id "
-	    "LIMIT CAST(?5 AS INTEGER)",
-	    params, 6, out, nrows, err);
+	    "SELECT c.id, trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), "
+	    "c.phone, r.status, a.status FROM hits JOIN contacts c ON c.id = hits.id "
+	    "LEFT JOIN rsvps r ON r.shift_id = ?1 AND r.contact_id = c.id AND r.status IN ('yes', "
+	    "'maybe', 'waitlisted') LEFT JOIN attendance a ON a.shift_id = ?1 AND a.contact_id = c.id "
+	    "ORDER BY r.status IS NULL, lower(c.last_name), lower(c.first_name), c.id LIMIT ?6", err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, shift);
+	if (nd >= 4) {
+		sqlite3_bind_text(st, 2, digits, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, digits + nd - 4, -1, SQLITE_STATIC);
+	} else if (*a) {
+		sqlite3_bind_text(st, 3, a, -1, SQLITE_STATIC);
+		if (*b)
+			sqlite3_bind_text(st, 4, b, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+		struct st_checkin_hit *h = &hits[(*n)++];
+		const char *v;
+
+		memset(h, 0, sizeof(*h));
+		h->id = (long)sqlite3_column_int64(st, 0);
+		snprintf(h->name, sizeof(h->name), "%s", sqlite3_column_text(st, 1));
+		if ((v = (const char *)sqlite3_column_text(st, 2)) != NULL)
+			snprintf(h->phone, sizeof(h->phone), "%s", v);
+		if ((v = (const char *)sqlite3_column_text(st, 3)) != NULL)
+			snprintf(h->rsvp, sizeof(h->rsvp), "%s", v);
+		if ((v = (const char *)sqlite3_column_text(st, 4)) != NULL)
+			snprintf(h->attendance, sizeof(h->attendance), "%s", v);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_error_db(err, db, "cannot search contacts");
+	return 0;
+}
+
+int
+st_contact_add(sqlite3 *db, const char *first, const char *last, const char *phone,
+    const char *email, const char *source, long *id, struct st_error *err)
+{
+	char p[32], e[256], now[21];
+	int has_p = phone && strlen(phone) < 30 && st_phone_normalize(phone, strlen(phone), p) > 0;
+	int has_e = email && strlen(email) < 250 && st_email_normalize(email, strlen(email), e) > 0;
+	int rc;
+
+	if (phone && !has_p)
+		return st_error_set(err, ST_EXIT_DATA, "invalid phone number '%s'", phone);
+	if (email && !has_e)
+		return st_error_set(err, ST_EXIT_DATA, "invalid e-mail address '%s'", email);
+	if (!has_p && !has_e)
+		return st_error_set(err, ST_EXIT_DATA, "a new contact needs a phone number or an "
+		    "e-mail address");
+	st_now_iso(now);
+	if (begin(db, err) < 0)
+		return -1;
+	rc = exec(db, err, "INSERT INTO contacts(first_name, last_name, phone, email, source, "
+	    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)", "tttttt", first, last,
+	    has_p ? p : NULL, has_e ? e : NULL, source, now) < 0 ? -1 : 0;
+	if (rc == 0) {
+		*id = (long)sqlite3_last_insert_rowid(db);
+		rc = exec(db, err, "INSERT INTO contact_extra(contact_id) VALUES (?1)", "i", *id) < 0 ?
+		    -1 : 0;
+	}
+	return commit(db, rc, err);
 }

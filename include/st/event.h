@@ -85,10 +85,25 @@ int st_shift_list(sqlite3 *db, int when, const char *kind, long event, struct st
 /* Write the roster of shift: everyone with an RSVP or an attendance mark. */
 int st_roster(sqlite3 *db, long shift, struct st_out *out, long *nrows, struct st_error *err);
 
-/* Write contacts matching a check-in desk search (a name prefix, "first
- * last" prefixes, or phone digits), those with an RSVP to shift first, at most
- * limit of them. */
-int st_checkin_search(sqlite3 *db, long shift, const char *text, long limit, struct st_out *out,
-    long *nrows, struct st_error *err);
+/* One person found at the check-in desk. */
+struct st_checkin_hit {
+	long id;
+	char name[160];
+	char phone[20];
+	char rsvp[12];          /* yes, maybe, waitlisted or empty */
+	char attendance[10];    /* attended, no_show or empty */
+};
+
+/* Find up to max contacts for the check-in desk of shift: text is a name
+ * prefix ("ana"), first and last name prefixes ("ana re"), or at least four
+ * digits of a phone number; people with an RSVP to shift come first. *n gets
+ * how many were found. */
+int st_checkin_find(sqlite3 *db, long shift, const char *text, struct st_checkin_hit *hits,
+    size_t max, size_t *n, struct st_error *err);
+
+/* Add a contact (a walk-in): names may be NULL, phone and email are
+ * normalized and at least one must be valid. *id gets the new contact. */
+int st_contact_add(sqlite3 *db, const char *first, const char *last, const char *phone,
+    const char *email, const char *source, long *id, struct st_error *err);
 
 #endif
