@@ -18,6 +18,7 @@ static const char usage[] =
     "usage: st-query [-eH] [--db FILE] [--any] [--FILTER [ARG]]... [--format FMT | --csv |\n"
     "                --tsv | --json | --table] [--columns LIST] [--limit N] [--save NAME]\n"
     "                [-o FILE] [@SEGMENT] [[--write] SQL | -]\n"
+    "       st-query [--db FILE] [FORMAT-OPTIONS] --report attendance\n"
     "       st-query [--db FILE] --segments | --delete NAME\n";
 
 static const char help_head[] =
@@ -39,6 +40,8 @@ static const char help_tail[] =
     "  -e, --exit-status         exit 4 if there are no rows\n"
     "  -o, --output FILE         write to FILE (atomically) instead of standard output\n"
     "      --save NAME           save the filters as segment NAME (then: st-query @NAME)\n"
+    "      --report NAME         a report: attendance (per event: RSVPs, confirmed,\n"
+    "                            attended, walk-ins, show rate)\n"
     "      --segments            list saved segments\n"
     "      --delete NAME         delete saved segment NAME\n"
     "      --write               allow SQL that changes the database\n"
@@ -46,7 +49,7 @@ static const char help_tail[] =
     "  -h, --help                show this help\n"
     "      --version             show the version\n";
 
-enum { OPT_DB = 256, OPT_ANY, OPT_CSV, OPT_TSV, OPT_JSON, OPT_TABLE, OPT_SAVE, OPT_SEGMENTS,
+enum { OPT_DB = 256, OPT_REPORT, OPT_ANY, OPT_CSV, OPT_TSV, OPT_JSON, OPT_TABLE, OPT_SAVE, OPT_SEGMENTS,
 	OPT_DELETE, OPT_WRITE, OPT_VERSION, OPT_LISTOPTS, OPT_FILTER = 1000 };
 
 static const char shortopts[] = "c:ef:hHl:o:";
@@ -64,6 +67,7 @@ static const struct option fixed[] = {
 	{ "list-options", no_argument, NULL, OPT_LISTOPTS },
 	{ "no-header", no_argument, NULL, 'H' },
 	{ "output", required_argument, NULL, 'o' },
+	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "save", required_argument, NULL, OPT_SAVE },
 	{ "segments", no_argument, NULL, OPT_SEGMENTS },
 	{ "table", no_argument, NULL, OPT_TABLE },
@@ -111,7 +115,7 @@ print_help(void)
 struct args {
 	struct st_query *q;
 	int fmt, header, exit_status, write, segments, help, version, listopts;
-	const char *columns, *save, *delete, *output, *dbpath, *sql;
+	const char *columns, *save, *delete, *output, *dbpath, *sql, *report;
 	long limit;
 	char *segment;
 };
@@ -155,6 +159,7 @@ parse(int argc, char **argv, struct args *a, struct st_error *err)
 		case OPT_TABLE: a->fmt = ST_FMT_TABLE; break;
 		case OPT_DB: a->dbpath = optarg; break;
 		case OPT_SAVE: a->save = optarg; break;
+		case OPT_REPORT: a->report = optarg; break;
 		case OPT_SEGMENTS: a->segments = 1; break;
 		case OPT_DELETE: a->delete = optarg; break;
 		case OPT_WRITE: a->write = 1; break;
@@ -187,6 +192,9 @@ parse(int argc, char **argv, struct args *a, struct st_error *err)
 			rc = st_error_set(err, ST_EXIT_USAGE, "unexpected argument '%s' (quote the SQL "
 			    "as one argument)", s);
 	}
+	if (rc == 0 && a->report && (a->sql || st_query_count(a->q) || a->segment || a->save))
+		rc = st_error_set(err, ST_EXIT_USAGE, "--report cannot be combined with filters or "
+		    "SQL");
 	if (rc == 0 && a->sql && (st_query_count(a->q) || a->segment || a->save))
 		rc = st_error_set(err, ST_EXIT_USAGE, "SQL cannot be combined with filters or "
 		    "segments");
@@ -248,6 +256,8 @@ run(sqlite3 *db, struct args *a, FILE *fp, int default_fmt, long *nrows, struct 
 	out = st_out_new(fp, a->fmt >= 0 ? a->fmt : default_fmt, a->header);
 	if (a->segments) {
 		rc = st_segments_list(db, out, err);
+	} else if (a->report) {
+		rc = st_report(db, a->report, out, nrows, err);
 	} else if (a->sql) {
 		char *sql = strcmp(a->sql, "-") == 0 ? read_all(stdin) : NULL;
 
@@ -471,6 +481,7 @@ main(int argc, char **argv)
 		cli_die_err(&err);
 	/* Nothing asked for, on a terminal: the prompt. */
 	if (st_query_count(a.q) == 0 && !a.sql && !a.segment && !a.segments && !a.delete &&
+	    !a.report &&
 	    !a.save && !a.output && !a.columns && a.fmt < 0 && a.limit < 0 &&
 	    isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		interactive(db);

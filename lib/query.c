@@ -11,23 +11,58 @@
 #include "st/query.h"
 #include "st/util.h"
 
+/* "now" in the stored time format. */
+#define NOW "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+/* Attendance marks of contact c. */
+#define ATTENDED "(SELECT count(*) FROM attendance a WHERE a.contact_id = c.id AND " \
+	"a.status = 'attended')"
+
 const struct st_filter_def st_filters[] = {
+	{ "attended-min", ST_ARG_INT, "N", "attended N or more shifts",
+	  ATTENDED " >= CAST(@ AS INTEGER)" },
+	{ "attended-within", ST_ARG_INT, "DAYS", "attended a shift in the last DAYS days",
+	  "EXISTS (SELECT 1 FROM attendance a JOIN shifts s ON s.id = a.shift_id WHERE "
+	  "a.contact_id = c.id AND a.status = 'attended' AND s.starts_at >= strftime("
+	  "'%Y-%m-%dT%H:%M:%SZ', 'now', '-' || @ || ' days'))" },
+	{ "event-kind", ST_ARG_TEXT, "KIND[,KIND...]", "RSVP'd to or attended an event of a kind",
+	  "EXISTS (SELECT 1 FROM shifts s JOIN events e ON e.id = s.event_id WHERE e.kind IN (@) "
+	  "AND (s.id IN (SELECT shift_id FROM rsvps r WHERE r.contact_id = c.id AND r.status IN "
+	  "('yes', 'maybe', 'waitlisted')) OR s.id IN (SELECT shift_id FROM attendance a WHERE "
+	  "a.contact_id = c.id AND a.status = 'attended')))" },
 	{ "has-email", ST_ARG_NONE, NULL, "has a valid e-mail address", "c.email IS NOT NULL" },
 	{ "has-phone", ST_ARG_NONE, NULL, "has a valid phone number", "c.phone IS NOT NULL" },
 	{ "id", ST_ARG_INTS, "ID[,ID...]", "contact id is one of these", "c.id IN (@)" },
 	{ "import", ST_ARG_INTS, "ID[,ID...]", "created or changed by import batch ID",
 	  "(c.import_id IN (@) OR c.id IN (SELECT contact_id FROM import_changes "
 	  "WHERE import_id IN (@)))" },
+	{ "level", ST_ARG_INTS, "N[,N...]", "engagement level is one of these (0 contact, 1 attended "
+	  "once, 2 attended twice or more, 3 host or lead)", "c.level IN (@)" },
+	{ "no-show-min", ST_ARG_INT, "N", "RSVP'd yes to N or more shifts that ended without them",
+	  "(SELECT count(*) FROM rsvps r JOIN shifts s ON s.id = r.shift_id WHERE r.contact_id = "
+	  "c.id AND r.status = 'yes' AND s.status = 'active' AND s.ends_at <= " NOW " AND NOT "
+	  "EXISTS (SELECT 1 FROM attendance a WHERE a.contact_id = c.id AND a.shift_id = "
+	  "r.shift_id AND a.status = 'attended')) >= CAST(@ AS INTEGER)" },
 	{ "lang", ST_ARG_LANG, "LANG[,LANG...]", "preferred language is one of these (es, Spanish, ...)",
 	  "c.lang IN (@)" },
 	{ "not-tag", ST_ARG_TEXT, "NAME[,NAME...]", "tagged with none of the tags",
 	  "NOT EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id "
 	  "WHERE ct.contact_id = c.id AND t.name IN (@))" },
+	{ "organizer", ST_ARG_INTS, "ID[,ID...]", "the contact's organizer is one of these contacts",
+	  "c.organizer_id IN (@)" },
+	{ "rsvp", ST_ARG_RSVP, "[event:|shift:]ID", "has a live RSVP (yes, maybe, waitlisted) to "
+	  "event ID (or shift ID); with --rsvp-status, one in that status", NULL },
+	{ "rsvp-status", ST_ARG_TEXT, "STATUS[,STATUS...]", "has an RSVP in one of these statuses "
+	  "(yes, maybe, no, cancelled, waitlisted); with --rsvp, to that event or shift",
+	  "EXISTS (SELECT 1 FROM rsvps r WHERE r.contact_id = c.id AND r.status IN (@))" },
 	{ "segment", ST_ARG_SEGMENT, "NAME", "in saved segment NAME (the same as @NAME)", NULL },
 	{ "sms-ok", ST_ARG_NONE, NULL, "can be texted: has a phone and has not opted out of SMS",
 	  "(c.phone IS NOT NULL AND c.sms_status IS NOT 'opted_out')" },
 	{ "source", ST_ARG_TEXT, "NAME[,NAME...]", "came from one of these sources", "c.source IN (@)" },
 	/* EXISTS, not IN (...): it lets the planner start from a more selective index. */
+	{ "upcoming-shift", ST_ARG_NONE, NULL, "has a live RSVP to a shift that has not started",
+	  "EXISTS (SELECT 1 FROM rsvps r JOIN shifts s ON s.id = r.shift_id JOIN events e ON "
+	  "e.id = s.event_id WHERE r.contact_id = c.id AND r.status IN ('yes', 'maybe', "
+	  "'waitlisted') AND s.status = 'active' AND e.status = 'active' AND s.starts_at > " NOW ")" },
 	{ "tag", ST_ARG_TEXT, "NAME[,NAME...]", "tagged with any of the tags (repeat for all)",
 	  "EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id "
 	  "WHERE ct.contact_id = c.id AND t.name IN (@))" },
@@ -42,7 +77,7 @@ static const char *const default_columns = "id,first_name,last_name,phone,email,
 
 /* Columns of contacts a query may name directly (besides st_contact_fields). */
 static const char *const plain_columns[] = { "id", "source", "created_at", "updated_at",
-	"import_id", "last_import", NULL };
+	"import_id", "last_import", "level", "role", "organizer_id", NULL };
 
 #define EXTRA_OF_C "(SELECT e.extra FROM contact_extra e WHERE e.contact_id = c.id)"
 
@@ -216,6 +251,23 @@ st_query_add(struct st_query *q, const char *name, const char *value, struct st_
 		c.sql = NULL;
 		goto done;
 	}
+	if (d->arg == ST_ARG_RSVP) {
+		/* Built with the query, for --rsvp-status may qualify it. */
+		const char *idp = value;
+		long id;
+
+		c.args = st_xcalloc(3, sizeof(char *));
+		c.args[0] = st_xstrdup(strncmp(value, "shift:", 6) == 0 ? "shift" : "event");
+		if (strncmp(value, "shift:", 6) == 0 || strncmp(value, "event:", 6) == 0)
+			idp = value + 6;
+		if (st_parse_long(idp, 1, 0x7fffffffffffffffL, &id) < 0) {
+			st_error_set(err, ST_EXIT_USAGE, "invalid --rsvp '%s' (want ID, event:ID or "
+			    "shift:ID)", value);
+			goto fail;
+		}
+		c.args[1] = st_xstrdup(idp);
+		goto done;
+	}
 	if (d->arg == ST_ARG_WHERE) {
 		if (add_where(&c, value, err) < 0) {
 			free(c.value);
@@ -366,6 +418,40 @@ push_bind(char ***binds, size_t *nb, const char *v)
 	(*binds)[(*nb)++] = st_xstrdup(v);
 }
 
+static int
+has_filter(const struct st_query *q, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < q->n; i++)
+		if (strcmp(q->c[i].def->name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* --rsvp: an RSVP to the event or shift, in the statuses of the query's
+ * --rsvp-status filters (when they are ANDed), else a live one. */
+static void
+rsvp_sql(const struct st_query *q, const struct cond *c, struct st_buf *sql, char ***binds,
+    size_t *nb)
+{
+	size_t i, j, n = 0;
+
+	st_buf_printf(sql, "EXISTS (SELECT 1 FROM rsvps r JOIN shifts s ON s.id = r.shift_id WHERE "
+	    "r.contact_id = c.id AND %s = ? AND r.status IN (", strcmp(c->args[0], "shift") == 0 ?
+	    "s.id" : "s.event_id");
+	push_bind(binds, nb, c->args[1]);
+	for (i = 0; !q->any && i < q->n; i++) {
+		if (strcmp(q->c[i].def->name, "rsvp-status") != 0)
+			continue;
+		for (j = 0; q->c[i].args[j]; j++, n++) {
+			st_buf_adds(sql, n ? ", ?" : "?");
+			push_bind(binds, nb, q->c[i].args[j]);
+		}
+	}
+	st_buf_adds(sql, n ? "))" : "'yes', 'maybe', 'waitlisted'))");
+}
+
 /* Append q's conditions, combined, to sql and their arguments to binds;
  * segments are expanded (depth guards against one that contains itself). */
 static int
@@ -380,7 +466,12 @@ build_where(sqlite3 *db, const struct st_query *q, struct st_buf *sql, char ***b
 	}
 	for (i = 0; i < q->n; i++) {
 		st_buf_adds(sql, i == 0 ? "(" : q->any ? " OR (" : " AND (");
-		if (q->c[i].def->arg == ST_ARG_SEGMENT) {
+		if (q->c[i].def->arg == ST_ARG_RSVP) {
+			rsvp_sql(q, &q->c[i], sql, binds, nb);
+		} else if (!q->any && strcmp(q->c[i].def->name, "rsvp-status") == 0 &&
+		    has_filter(q, "rsvp")) {
+			st_buf_adds(sql, "1");   /* it qualifies the --rsvp condition */
+		} else if (q->c[i].def->arg == ST_ARG_SEGMENT) {
 			struct st_query *seg;
 			int rc;
 
@@ -638,6 +729,38 @@ st_query_sql(sqlite3 *db, const char *sql, const char *const *params, size_t n,
 	rc = emit(db, st, out, NULL, nrows, err);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+static const struct {
+	const char *name, *help, *sql;
+} reports[] = {
+	{ "attendance", "per event: shifts, RSVPs, confirmed, attended, walk-ins and show rate "
+	  "(the share of yes RSVPs to ended shifts that came)",
+	  "WITH y AS (SELECT s.event_id, r.contact_id, r.shift_id, r.confirmed, s.ends_at <= " NOW
+	  " AS ended FROM rsvps r JOIN shifts s ON s.id = r.shift_id WHERE r.status = 'yes'), "
+	  "att AS (SELECT s.event_id, a.contact_id, a.shift_id, a.walk_in FROM attendance a JOIN "
+	  "shifts s ON s.id = a.shift_id WHERE a.status = 'attended') "
+	  "SELECT e.id AS event, e.title, e.kind, e.status, (SELECT min(starts_at) FROM shifts "
+	  "WHERE event_id = e.id) AS starts_utc, (SELECT count(*) FROM shifts WHERE event_id = "
+	  "e.id) AS shifts, (SELECT count(*) FROM y WHERE y.event_id = e.id) AS rsvps, "
+	  "(SELECT count(*) FROM y WHERE y.event_id = e.id AND y.confirmed) AS confirmed, "
+	  "(SELECT count(*) FROM att WHERE att.event_id = e.id) AS attended, (SELECT count(*) "
+	  "FROM att WHERE att.event_id = e.id AND att.walk_in) AS walk_ins, round(100.0 * "
+	  "(SELECT count(*) FROM y JOIN att ON att.shift_id = y.shift_id AND att.contact_id = "
+	  "y.contact_id WHERE y.event_id = e.id AND y.ended) / nullif((SELECT count(*) FROM y "
+	  "WHERE y.event_id = e.id AND y.ended), 0), 1) AS show_rate "
+	  "FROM events e ORDER BY starts_utc, e.id" },
+};
+
+int
+st_report(sqlite3 *db, const char *name, struct st_out *out, long *nrows, struct st_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++)
+		if (strcmp(reports[i].name, name) == 0)
+			return st_query_sql(db, reports[i].sql, NULL, 0, out, nrows, err);
+	return st_error_set(err, ST_EXIT_USAGE, "unknown report '%s' (attendance)", name);
 }
 
 int

@@ -16,7 +16,9 @@ enum st_filter_arg {
 	ST_ARG_INT,     /* one non-negative integer */
 	ST_ARG_INTS,    /* a comma-separated list of integers */
 	ST_ARG_WHERE,   /* FIELD=VALUE or FIELD!=VALUE on a contact field or an extra field */
-	ST_ARG_SEGMENT  /* a saved segment's name: its filters, as one condition */
+	ST_ARG_SEGMENT, /* a saved segment's name: its filters, as one condition */
+	ST_ARG_RSVP     /* [event:|shift:]ID: an RSVP to it, in the statuses --rsvp-status
+	                   gives (else a live one) */
 };
 
 /* A named filter: adding one to st_filters[] adds the st-query option, its
@@ -76,6 +78,11 @@ int st_sql_run(sqlite3 *db, const char *sql, int write, struct st_out *out, long
  * NULL) and write its rows to out; *nrows gets how many. */
 int st_query_sql(sqlite3 *db, const char *sql, const char *const *params, size_t n,
     struct st_out *out, long *nrows, struct st_error *err);
+
+/* Write the named report to out: "attendance" (per event: shifts, RSVPs,
+ * confirmed, attended, walk-ins, show rate). */
+int st_report(sqlite3 *db, const char *name, struct st_out *out, long *nrows,
+    struct st_error *err);
 
 /* The saved segments as (name, definition) pairs to out. */
 int st_segments_list(sqlite3 *db, struct st_out *out, struct st_error *err);
