@@ -1,4 +1,4 @@
-# bash completion for st, st-import and st-query.
+# bash completion for st, st-import, st-query and st-event.
 #
 # The options come from the commands themselves, through their hidden
 # --list-options (one option per line, "--opt=" when it takes a value), and
@@ -61,7 +61,7 @@ _st_complete()
 		(( COMP_CWORD == 2 )) && prev=
 	fi
 	case $cmd in
-	st-import | st-query) ;;
+	st-import | st-query | st-event) ;;
 	*) return 0 ;;
 	esac
 	# The short options that take a value ("-d=" in --list-options).
@@ -144,6 +144,14 @@ _st_complete()
 			[[ -n $db ]] && COMPREPLY=($(compgen -P @ -W "$(_st_words "$dir" "$db" segments)" \
 			    -- "${cur#@}"))
 		fi
+	elif [[ $cmd == st-event ]]; then
+		# The first operand is a subcommand: the lines of --list-options without a dash.
+		local w n=0
+		for w in "${words[@]:1:COMP_CWORD-1}"; do
+			[[ $w != -* ]] && n=$((n + 1))
+		done
+		(( n == 0 )) && COMPREPLY=($(compgen -W "$("${dir}st-event" --list-options \
+		    2>/dev/null | grep -v '^-')" -- "$cur"))
 	else
 		# st-import's operands are files.
 		compopt -o filenames 2>/dev/null
@@ -152,4 +160,4 @@ _st_complete()
 	return 0
 }
 
-complete -F _st_complete st st-import st-query
+complete -F _st_complete st st-import st-query st-event
