@@ -580,12 +580,12 @@ st_attend(sqlite3 *db, long shift, long contact, int no_show, const char *by,
 		rc = check_contact(db, contact, err);
 	/* A walk-in is someone who came without a live RSVP. */
 	if (rc >= 0 && exec(db, err, "INSERT INTO attendance(contact_id, shift_id, status, "
-	    "checked_in_at, checked_in_by, walk_in, created_at) VALUES (?1, ?2, ?3, ?4, ?5, NOT "
-	    "EXISTS (SELECT 1 FROM rsvps WHERE shift_id = ?2 AND contact_id = ?1 AND status IN "
-	    "('yes', 'maybe', 'waitlisted')), ?4) ON CONFLICT(contact_id, shift_id) DO UPDATE SET "
+	    "checked_in_at, checked_in_by, walk_in, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?3 = "
+	    "'attended' AND NOT EXISTS (SELECT 1 FROM rsvps WHERE shift_id = ?2 AND contact_id = ?1 "
+	    "AND status IN ('yes', 'maybe', 'waitlisted')), ?6) ON CONFLICT(contact_id, shift_id) DO UPDATE SET "
 	    "status = excluded.status, checked_in_at = excluded.checked_in_at, checked_in_by = "
-	    "excluded.checked_in_by", "iittt", contact, shift, no_show ? "no_show" : "attended",
-	    no_show ? NULL : now, by) < 0)
+	    "excluded.checked_in_by, walk_in = excluded.walk_in", "iitttt", contact, shift, no_show ? "no_show" : "attended",
+	    no_show ? NULL : now, by, now) < 0)
 		rc = -1;
 	if (rc >= 0)
 		rc = update_level(db, contact, err);

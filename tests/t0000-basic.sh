@@ -2,7 +2,7 @@
 # Every command: help, version, usage errors, the option list for completions.
 . "$(dirname "$0")/lib.sh"
 
-for cmd in st-import st-query; do
+for cmd in st-import st-query st-event; do
 	test_expect_success "$cmd --help prints the usage to stdout" "
 		$cmd --help >out &&
 		head -1 out | grep -q '^usage: $cmd'
