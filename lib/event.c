@@ -536,16 +536,19 @@ st_rsvp_cancel(sqlite3 *db, long shift, long contact, long *promoted, struct st_
 	return commit(db, rc, err);
 }
 
-/* The engagement level, in SQL, of the contact in the row named c. */
-#define LEVEL_SQL "CASE WHEN c.role IN ('host', 'lead') THEN 3 ELSE min(2, (SELECT count(*) " \
-	"FROM attendance a WHERE a.contact_id = c.id AND a.status = 'attended')) END"
+/* In SQL, for the contact in the row named c: the shifts attended, and the
+ * engagement level. Both are kept on contacts so segments read a column. */
+#define ATTENDED_SQL "(SELECT count(*) FROM attendance a WHERE a.contact_id = c.id AND " \
+	"a.status = 'attended')"
+#define LEVEL_SQL "CASE WHEN c.role IN ('host', 'lead') THEN 3 ELSE min(2, " ATTENDED_SQL ") END"
+#define SET_LEVEL "UPDATE contacts AS c SET attended = " ATTENDED_SQL ", level = " LEVEL_SQL \
+	" WHERE (attended IS NOT " ATTENDED_SQL " OR level IS NOT " LEVEL_SQL ")"
 
 static int
 update_level(sqlite3 *db, long contact, struct st_error *err)
 {
 	/* Only a real change is written (a no-op update would still fire triggers). */
-	return exec(db, err, "UPDATE contacts AS c SET level = " LEVEL_SQL " WHERE id = ?1 AND "
-	    "level IS NOT " LEVEL_SQL, "i", contact) < 0 ? -1 : 0;
+	return exec(db, err, SET_LEVEL " AND id = ?1", "i", contact) < 0 ? -1 : 0;
 }
 
 int
@@ -555,8 +558,7 @@ st_levels_recompute(sqlite3 *db, long *changed, struct st_error *err)
 
 	if (begin(db, err) < 0)
 		return -1;
-	n = exec(db, err, "UPDATE contacts AS c SET level = " LEVEL_SQL " WHERE level IS NOT "
-	    LEVEL_SQL, "");
+	n = exec(db, err, SET_LEVEL, "");
 	if (changed)
 		*changed = n;
 	return commit(db, n < 0 ? -1 : 0, err);
@@ -755,17 +757,18 @@ st_checkin_find(sqlite3 *db, long shift, const char *text, struct st_checkin_hit
 		b[i] = (char)tolower((unsigned char)b[i]);
 	if (nd > 0 && nd < 4)
 		return st_error_set(err, ST_EXIT_DATA, "give at least four digits of a phone number");
-	/* Prefix ranges (x >= p AND x < p || U+10FFFF) use the name indexes. */
+	/* Prefix ranges (x >= p AND x < p || U+10FFFF) use the name indexes, which are
+	 * partial: each branch says IS NOT NULL so the planner may use them. */
 	st = st_db_prepare(db, "WITH hits(id) AS ("
-	    "SELECT id FROM contacts WHERE ?3 IS NOT NULL AND ?4 IS NULL AND lower(last_name) >= ?3 "
-	    "AND lower(last_name) < ?3 || char(1114111) "
-	    "UNION SELECT id FROM contacts WHERE ?3 IS NOT NULL AND ?4 IS NULL AND lower(first_name) "
-	    ">= ?3 AND lower(first_name) < ?3 || char(1114111) "
-	    "UNION SELECT id FROM contacts WHERE ?4 IS NOT NULL AND lower(first_name) >= ?3 AND "
-	    "lower(first_name) < ?3 || char(1114111) AND lower(last_name) >= ?4 AND "
-	    "lower(last_name) < ?4 || char(1114111) "
-	    "UNION SELECT id FROM contacts WHERE ?5 IS NOT NULL AND substr(phone, -4) = ?5 AND "
-	    "instr(phone, ?2) > 0) "
+	    "SELECT id FROM contacts WHERE ?3 IS NOT NULL AND ?4 IS NULL AND last_name IS NOT NULL "
+	    "AND lower(last_name) >= ?3 AND lower(last_name) < ?3 || char(1114111) "
+	    "UNION SELECT id FROM contacts WHERE ?3 IS NOT NULL AND ?4 IS NULL AND first_name IS NOT "
+	    "NULL AND lower(first_name) >= ?3 AND lower(first_name) < ?3 || char(1114111) "
+	    "UNION SELECT id FROM contacts WHERE ?4 IS NOT NULL AND last_name IS NOT NULL AND "
+	    "lower(last_name) >= ?4 AND lower(last_name) < ?4 || char(1114111) AND "
+	    "lower(first_name) >= ?3 AND lower(first_name) < ?3 || char(1114111) "
+	    "UNION SELECT id FROM contacts WHERE ?5 IS NOT NULL AND phone IS NOT NULL AND "
+	    "substr(phone, -4) = ?5 AND instr(phone, ?2) > 0) "
 	    "SELECT c.id, trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), "
 	    "c.phone, r.status, a.status FROM hits JOIN contacts c ON c.id = hits.id "
 	    "LEFT JOIN rsvps r ON r.shift_id = ?1 AND r.contact_id = c.id AND r.status IN ('yes', "

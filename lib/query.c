@@ -13,13 +13,10 @@
 
 /* "now" in the stored time format. */
 #define NOW "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
-/* Attendance marks of contact c. */
-#define ATTENDED "(SELECT count(*) FROM attendance a WHERE a.contact_id = c.id AND " \
-	"a.status = 'attended')"
 
 const struct st_filter_def st_filters[] = {
 	{ "attended-min", ST_ARG_INT, "N", "attended N or more shifts",
-	  ATTENDED " >= CAST(@ AS INTEGER)" },
+	  "c.attended >= CAST(@ AS INTEGER)" },
 	{ "attended-within", ST_ARG_INT, "DAYS", "attended a shift in the last DAYS days",
 	  "EXISTS (SELECT 1 FROM attendance a JOIN shifts s ON s.id = a.shift_id WHERE "
 	  "a.contact_id = c.id AND a.status = 'attended' AND s.starts_at >= strftime("
@@ -77,7 +74,7 @@ static const char *const default_columns = "id,first_name,last_name,phone,email,
 
 /* Columns of contacts a query may name directly (besides st_contact_fields). */
 static const char *const plain_columns[] = { "id", "source", "created_at", "updated_at",
-	"import_id", "last_import", "level", "role", "organizer_id", NULL };
+	"import_id", "last_import", "level", "attended", "role", "organizer_id", NULL };
 
 #define EXTRA_OF_C "(SELECT e.extra FROM contact_extra e WHERE e.contact_id = c.id)"
 

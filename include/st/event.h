@@ -71,9 +71,9 @@ int st_attend_undo(sqlite3 *db, long shift, long contact, struct st_error *err);
 int st_contact_set_role(sqlite3 *db, long contact, const char *role, struct st_error *err);
 int st_contact_set_organizer(sqlite3 *db, long contact, long organizer, struct st_error *err);
 
-/* Recompute the engagement level of every contact (0: contact, 1: attended
- * once, 2: attended twice or more, 3: host or lead); *changed gets how many
- * changed. */
+/* Recompute every contact's count of shifts attended and engagement level
+ * (0: contact, 1: attended once, 2: attended twice or more, 3: host or lead);
+ * *changed gets how many contacts changed. */
 int st_levels_recompute(sqlite3 *db, long *changed, struct st_error *err);
 
 /* Write shifts with their events to out: when > 0 only upcoming ones (ends

@@ -67,6 +67,7 @@ CREATE INDEX attendance_shift ON attendance(shift_id, status);
 -- Engagement: 0 contact, 1 attended once, 2 attended two or more times, 3 host or lead;
 -- recomputed from attendance and roles. An organizer is the contact's dedicated staff person.
 ALTER TABLE contacts ADD COLUMN level INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contacts ADD COLUMN attended INTEGER NOT NULL DEFAULT 0;  -- shifts attended, kept with level
 ALTER TABLE contacts ADD COLUMN role TEXT;              -- 'host', 'lead' or NULL
 ALTER TABLE contacts ADD COLUMN organizer_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL;
 CREATE INDEX contacts_organizer ON contacts(organizer_id) WHERE organizer_id IS NOT NULL;
