@@ -194,30 +194,102 @@ close_out(struct st_out *out, int rc, struct st_error *err)
 }
 
 #define MAXHITS 12
+#define MAXMARKS 256
+
+/* Read a line: with readline and a prompt on a terminal, plainly otherwise. */
+static char *
+desk_line(int tty)
+{
+	char *line = NULL;
+	size_t cap = 0;
+
+	if (tty)
+		return readline("desk> ");
+	if (getline(&line, &cap, stdin) < 0) {
+		free(line);
+		return NULL;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	return line;
+}
+
+static void
+show_hits(const struct st_checkin_hit *hits, size_t n)
+{
+	static const char *const cols[] = { "#", "name", "phone", "rsvp", "attendance" };
+	struct st_out *out = st_out_new(stdout, ST_FMT_TABLE, 0);
+	size_t i;
+
+	st_out_columns(out, 5, cols);
+	for (i = 0; i < n; i++) {
+		char num[8];
+		struct st_cell c[5] = {
+			{ ST_INT, num, 0 },
+			{ ST_TEXT, hits[i].name, strlen(hits[i].name) },
+			{ ST_TEXT, hits[i].phone, strlen(hits[i].phone) },
+			{ ST_TEXT, hits[i].rsvp[0] ? hits[i].rsvp : "-", hits[i].rsvp[0] ?
+			    strlen(hits[i].rsvp) : 1 },
+			{ ST_TEXT, hits[i].attendance, strlen(hits[i].attendance) },
+		};
+
+		c[0].len = (size_t)snprintf(num, sizeof(num), "%zu", i + 1);
+		st_out_row(out, c);
+	}
+	st_out_close(out);
+}
+
+/* A walk-in: "+ FIRST LAST PHONE" (or an e-mail address): the contact with
+ * that phone or e-mail, else a new one. 0 and *id, or -1 with err. */
+static int
+walk_in(sqlite3 *db, char *s, long *id, int *created, struct st_error *err)
+{
+	const char *phone = NULL, *email = NULL, *first = NULL, *last = NULL;
+	char *tok, *save = NULL;
+
+	*created = 0;
+	for (tok = strtok_r(s, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (strchr(tok, '@'))
+			email = tok;
+		else if (strspn(tok, "0123456789+-().") == strlen(tok))
+			phone = tok;
+		else if (first == NULL)
+			first = tok;
+		else if (last == NULL)
+			last = tok;
+	}
+	if (phone == NULL && email == NULL)
+		return st_error_set(err, ST_EXIT_DATA, "a walk-in needs a phone number or an e-mail "
+		    "address: + FIRST LAST PHONE");
+	if (st_contact_resolve(db, phone ? phone : email, id, err) == 0)
+		return 0;
+	/* Only "nobody has it" makes a new contact; a phone several people share does not. */
+	if (strncmp(err->msg, "no contact", 10) != 0)
+		return -1;
+	*created = 1;
+	return st_contact_add(db, first, last, phone, email, "desk", id, err);
+}
 
 /* The check-in desk: search, pick a number, walk-ins, undo. */
 static void
 checkin(sqlite3 *db, long shift, const char *by)
 {
 	struct st_checkin_hit hits[MAXHITS];
-	long marked[256];
-	size_t nhits = 0, nmarked = 0, i;
+	long marked[MAXMARKS];
+	size_t nhits = 0, nmarked = 0;
 	struct st_error err = { 0 };
-	char *line;
 	int tty = isatty(STDIN_FILENO);
+	char *line;
 
 	rl_readline_name = "st-event";
-	if (!tty)
-		rl_outstream = stderr;
 	printf("check-in for shift %ld: type part of a name or at least four digits of a phone, "
 	    "then the number of the person; '+ FIRST LAST PHONE' adds a walk-in; 'undo', "
 	    "'roster', 'quit'\n", shift);
 	fflush(stdout);
-	while ((line = readline("desk> ")) != NULL) {
+	while ((line = desk_line(tty)) != NULL) {
 		char *s = line + strspn(line, " \t");
-		long pick;
+		long pick = 0, id = 0;
+		int created;
 
-		s[strcspn(s, "\r\n")] = '\0';
 		if (*s == '\0') {
 			free(line);
 			continue;
@@ -228,13 +300,12 @@ checkin(sqlite3 *db, long shift, const char *by)
 			free(line);
 			break;
 		} else if (strcmp(s, "undo") == 0) {
-			if (nmarked == 0) {
+			if (nmarked == 0)
 				printf("nothing to undo\n");
-			} else if (st_attend_undo(db, shift, marked[nmarked - 1], &err) < 0) {
+			else if (st_attend_undo(db, shift, marked[nmarked - 1], &err) < 0)
 				printf("%s\n", err.msg);
-			} else {
+			else
 				printf("undone: contact %ld is no longer checked in\n", marked[--nmarked]);
-			}
 		} else if (strcmp(s, "roster") == 0) {
 			struct st_out *out = st_out_new(stdout, ST_FMT_TABLE, 1);
 			long n;
@@ -244,51 +315,22 @@ checkin(sqlite3 *db, long shift, const char *by)
 			if (rc < 0)
 				printf("%s\n", err.msg);
 		} else if (*s == '+') {
-			/* A walk-in: "+ First Last PHONE" or with an e-mail address. */
-			char *w[8], *tok, *save = NULL;
-			const char *phone = NULL, *email = NULL, *first = NULL, *last = NULL;
-			size_t nw = 0;
-			long id = 0;
-
-			for (tok = strtok_r(s + 1, " \t", &save); tok && nw < 8;
-			    tok = strtok_r(NULL, " \t", &save))
-				w[nw++] = tok;
-			for (i = 0; i < nw; i++) {
-				if (strchr(w[i], '@'))
-					email = w[i];
-				else if (strspn(w[i], "0123456789+-().") == strlen(w[i]))
-					phone = w[i];
-				else if (first == NULL)
-					first = w[i];
-				else
-					last = w[i];
-			}
-			if (phone || email) {
-				struct st_error e2 = { 0 };
-
-				if (st_contact_resolve(db, phone ? phone : email, &id, &e2) < 0)
-					id = 0;
-			}
-			if (id == 0 && st_contact_add(db, first, last, phone, email, "desk", &id,
-			    &err) < 0) {
+			if (walk_in(db, s + 1, &id, &created, &err) < 0 ||
+			    st_attend(db, shift, id, 0, by, &err) < 0)
 				printf("%s\n", err.msg);
-			} else if (st_attend(db, shift, id, 0, by, &err) < 0) {
-				printf("%s\n", err.msg);
-			} else {
-				marked[nmarked++ % 256] = id;
-				printf("checked in walk-in %s%s%s (contact %ld)\n", first ? first : "",
-				    last ? " " : "", last ? last : "", id);
-			}
-		} else if (st_parse_long(s, 1, MAXHITS, &pick) == 0 && strlen(s) <= 2) {
+			else
+				printf("checked in contact %ld%s\n", id, created ? " (new contact)" : "");
+		} else if (strlen(s) <= 2 && st_parse_long(s, 1, MAXHITS, &pick) == 0) {
 			if ((size_t)pick > nhits) {
 				printf("no person %ld in the last search\n", pick);
+				pick = 0;
 			} else if (st_attend(db, shift, hits[pick - 1].id, 0, by, &err) < 0) {
 				printf("%s\n", err.msg);
+				pick = 0;
 			} else {
-				marked[nmarked++ % 256] = hits[pick - 1].id;
-				printf("checked in %s (contact %ld%s%s)\n", hits[pick - 1].name,
-				    hits[pick - 1].id, hits[pick - 1].rsvp[0] ? ", RSVP " :
-				    ", walk-in", hits[pick - 1].rsvp);
+				id = hits[pick - 1].id;
+				printf("checked in %s (contact %ld, %s%s)\n", hits[pick - 1].name, id,
+				    hits[pick - 1].rsvp[0] ? "RSVP " : "walk-in", hits[pick - 1].rsvp);
 			}
 		} else if (st_checkin_find(db, shift, s, hits, MAXHITS, &nhits, &err) < 0) {
 			nhits = 0;
@@ -296,12 +338,16 @@ checkin(sqlite3 *db, long shift, const char *by)
 		} else if (nhits == 0) {
 			printf("nobody found; add a walk-in with '+ FIRST LAST PHONE'\n");
 		} else {
-			for (i = 0; i < nhits; i++)
-				printf("%2zu  %-28s %-13s %-10s %s\n", i + 1, hits[i].name, hits[i].phone,
-				    hits[i].rsvp[0] ? hits[i].rsvp : "-", hits[i].attendance);
+			show_hits(hits, nhits);
 		}
-		if (nmarked > 256)
-			nmarked = 256;
+		if (id) {
+			/* Remember the latest marks for undo, dropping the oldest. */
+			if (nmarked == MAXMARKS)
+				memmove(marked, marked + 1, (MAXMARKS - 1) * sizeof(*marked));
+			else
+				nmarked++;
+			marked[nmarked - 1] = id;
+		}
 		fflush(stdout);
 		free(line);
 	}
@@ -371,13 +417,9 @@ run(sqlite3 *db, const char *cmd, char **argv, struct args *a)
 			cli_die_err(&err);
 	} else if (strcmp(cmd, "checkin") == 0) {
 		id = id_arg("SHIFT", argv[0]);
-		out = st_out_new(stdout, ST_FMT_CSV, 1);
-		rc = st_roster(db, id, out, &n, &err);   /* checks the shift exists */
-		fflush(stdout);
-		if (rc < 0)
+		if (st_shift_open(db, id, &err) < 0)
 			cli_die_err(&err);
 		checkin(db, id, a->by);
-		st_out_close(out);
 	} else if (strcmp(cmd, "role") == 0) {
 		if (st_contact_set_role(db, contact_arg(db, argv[0]), strcmp(argv[1], "none") == 0 ?
 		    NULL : argv[1], &err) < 0)

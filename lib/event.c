@@ -331,8 +331,9 @@ promote(sqlite3 *db, long shift, long *promoted, struct st_error *err)
 			return -1;
 		if (rc > 0 && taken >= cap)
 			return 0;
+		/* First come, first served: by when each joined the waitlist. */
 		rc = scalar(db, err, &next, "SELECT id FROM rsvps WHERE shift_id = ? AND status = "
-		    "'waitlisted' ORDER BY created_at, id LIMIT 1", "i", shift);
+		    "'waitlisted' ORDER BY updated_at, id LIMIT 1", "i", shift);
 		if (rc <= 0)
 			return rc;
 		if (exec(db, err, "UPDATE rsvps SET status = 'yes', updated_at = ?2 WHERE id = ?1",
@@ -429,9 +430,8 @@ st_contact_resolve(sqlite3 *db, const char *who, long *id, struct st_error *err)
 	return rc < 0 ? -1 : 0;
 }
 
-/* Is shift open for RSVPs? 0 if so, else -1 and a message. */
-static int
-shift_open(sqlite3 *db, long shift, struct st_error *err)
+int
+st_shift_open(sqlite3 *db, long shift, struct st_error *err)
 {
 	char *status;
 	int rc;
@@ -467,7 +467,7 @@ st_rsvp(sqlite3 *db, long shift, long contact, const char *status, const char *s
 	want = statuses[i];
 	if (begin(db, err) < 0)
 		return -1;
-	rc = shift_open(db, shift, err);
+	rc = st_shift_open(db, shift, err);
 	if (rc >= 0)
 		rc = check_contact(db, contact, err);
 	if (rc >= 0)
@@ -492,7 +492,9 @@ st_rsvp(sqlite3 *db, long shift, long contact, const char *status, const char *s
 		}
 	}
 	st_now_iso(now);
-	if (rc >= 0 && live) {
+	if (rc >= 0 && live && strcmp(cur, want) == 0) {
+		/* Nothing changes: keep the place (and a place in the waitlist's order). */
+	} else if (rc >= 0 && live) {
 		/* "no" ends a live RSVP, which stays as history; leaving "yes" frees a place. */
 		if (exec(db, err, "UPDATE rsvps SET status = ?2, source = coalesce(?3, source), "
 		    "updated_at = ?4 WHERE id = ?1", "ittt", live, want, source, now) < 0)
@@ -569,16 +571,13 @@ st_attend(sqlite3 *db, long shift, long contact, int no_show, const char *by,
     struct st_error *err)
 {
 	char now[21];
-	long id;
 	int rc;
 
 	st_now_iso(now);
 	if (begin(db, err) < 0)
 		return -1;
-	rc = scalar(db, err, &id, "SELECT id FROM shifts WHERE id = ?", "i", shift);
-	if (rc == 0)
-		rc = st_error_set(err, ST_EXIT_DATA, "no shift %ld", shift);
-	if (rc > 0)
+	rc = st_shift_open(db, shift, err);
+	if (rc >= 0)
 		rc = check_contact(db, contact, err);
 	/* A walk-in is someone who came without a live RSVP. */
 	if (rc >= 0 && exec(db, err, "INSERT INTO attendance(contact_id, shift_id, status, "

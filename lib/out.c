@@ -232,18 +232,23 @@ table_line(struct st_out *o, char **v)
 {
 	size_t i, w, k;
 
+	st_buf_reset(&o->tmp);
 	for (i = 0; i < o->n; i++) {
 		w = text_width(v[i]);
 		if (i)
-			fputs("  ", o->fp);
+			st_buf_adds(&o->tmp, "  ");
 		if (o->numeric[i])
 			for (k = w; k < o->width[i]; k++)
-				putc(' ', o->fp);
-		fputs(v[i], o->fp);
-		if (!o->numeric[i] && i + 1 < o->n)
+				st_buf_addc(&o->tmp, ' ');
+		st_buf_adds(&o->tmp, v[i]);
+		if (!o->numeric[i])
 			for (k = w; k < o->width[i]; k++)
-				putc(' ', o->fp);
+				st_buf_addc(&o->tmp, ' ');
 	}
+	/* No trailing blanks when the last columns are empty. */
+	while (o->tmp.len > 0 && o->tmp.s[o->tmp.len - 1] == ' ')
+		o->tmp.len--;
+	fwrite(o->tmp.s ? o->tmp.s : "", 1, o->tmp.len, o->fp);
 	putc('\n', o->fp);
 }
 

@@ -189,10 +189,21 @@ test_expect_success 'the check-in desk: search, pick, walk-in, undo' '
 	printf "cy\n1\nre\n1\n0103\n+ Zed Zee 919-555-0177\nundo\nquit\n" | st-event checkin "$sh" --by Kim >out 2>&1 &&
 	test_grep "checked in Cy Ott (contact 3, RSVP yes)" out &&
 	test_grep "checked in Ana Reyes (contact 1, walk-in)" out &&
-	test_grep "checked in walk-in Zed Zee" out &&
+	test_grep "checked in contact 6 (new contact)" out &&
 	test_grep "undone" out &&
 	[ "$(sqlite3 "$ST_DB" "SELECT group_concat(contact_id || walk_in || checked_in_by) FROM attendance WHERE shift_id = $sh ORDER BY contact_id")" = "11Kim,30Kim" ] &&
 	[ "$(st-query -H -c first_name --where phone=9195550177)" = Zed ]
+'
+
+test_expect_success 'the waitlist is served in the order people joined it' '
+	st-event create --title Queue --tz UTC >e &&
+	st-event add-shift "$(cat e)" --start "2026-12-01 10:00" --end "2026-12-01 11:00" --capacity 1 >q &&
+	q=$(cat q) &&
+	st-event rsvp $q 1 >/dev/null && st-event rsvp $q 2 --status maybe >/dev/null &&
+	st-event rsvp $q 3 >out && test_grep ",waitlisted$" out && sleep 1 &&
+	st-event rsvp $q 2 >out && test_grep ",waitlisted$" out &&
+	st-event rsvp $q 3 >/dev/null &&
+	st-event cancel $q 1 >out && test_grep "promoted 3 from the waitlist" out
 '
 
 test_expect_success 'usage errors' '

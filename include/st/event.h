@@ -42,13 +42,19 @@ int st_shift_edit(sqlite3 *db, long id, const char *start, const char *end, long
 /* Cancel shift id. */
 int st_shift_cancel(sqlite3 *db, long id, struct st_error *err);
 
+/* 0 if shift exists and neither it nor its event is cancelled, else -1 and
+ * a message (ST_EXIT_DATA). */
+int st_shift_open(sqlite3 *db, long shift, struct st_error *err);
+
 /* The contact that who names: a contact id, an e-mail address or a phone
  * number. ST_EXIT_DATA if there is none, or (phone) more than one. */
 int st_contact_resolve(sqlite3 *db, const char *who, long *id, struct st_error *err);
 
 /* RSVP contact to shift with status "yes", "maybe" or "no". A "yes" to a
  * full shift goes on the waitlist unless !waitlist_ok (then ST_EXIT_DATA).
- * An existing live RSVP is updated. A cancelled shift or event is refused.
+ * An existing live RSVP is updated (the same status again changes nothing,
+ * so nobody loses their place). The waitlist is served in the order people
+ * joined it. A cancelled shift or event is refused.
  * *result (may be NULL) gets the status the RSVP ended with. */
 int st_rsvp(sqlite3 *db, long shift, long contact, const char *status, const char *source,
     long referred_by, int waitlist_ok, const char **result, struct st_error *err);
@@ -58,8 +64,8 @@ int st_rsvp(sqlite3 *db, long shift, long contact, const char *status, const cha
 int st_rsvp_cancel(sqlite3 *db, long shift, long contact, long *promoted, struct st_error *err);
 
 /* Record that contact attended shift (or, with no_show, did not), checked in
- * by `by` (may be NULL); someone with no RSVP is a walk-in. Updates the
- * contact's engagement level. */
+ * by `by` (may be NULL); someone with no RSVP is a walk-in. A cancelled shift
+ * is refused. Updates the contact's attended count and engagement level. */
 int st_attend(sqlite3 *db, long shift, long contact, int no_show, const char *by,
     struct st_error *err);
 
