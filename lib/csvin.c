@@ -340,6 +340,16 @@ set_row(struct st_csvin *r, struct qrow *q)
 	r->out.raw_len = r->jsonl ? q->raw.len : 0;
 }
 
+/* The name of unnamed column i: column_1, column_2, ... */
+static char *
+column_name(size_t i)
+{
+	char tmp[32];
+
+	snprintf(tmp, sizeof(tmp), "column_%zu", i + 1);
+	return st_xstrdup(tmp);
+}
+
 static int
 read_header(struct st_csvin *r)
 {
@@ -347,46 +357,27 @@ read_header(struct st_csvin *r)
 	size_t i, j;
 	char **given = NULL;
 
-	if (r->jsonl) {
-		/* The first object names the columns and stays queued as data. */
-		int rc = pump(r);
+	int rc = pump(r);
 
-		if (rc < 0)
-			goto fail;
-		if (rc == 0) {
-			st_error_set(r->err, ST_EXIT_DATA, "'%s' is empty", r->name);
-			goto fail;
-		}
+	if (rc < 0)
+		goto fail;
+	if (rc == 0) {
+		st_error_set(r->err, ST_EXIT_DATA, "'%s' is empty", r->name);
+		goto fail;
+	}
+	if (r->jsonl) {
+		/* The first object named the columns; it stays queued as data. */
 	} else if (r->o.no_header) {
 		given = st_split_list(r->o.columns);
-		if (pump(r) < 0)
-			goto fail;
-		r->ncols = r->qn > r->qhead ? r->q[r->qhead].n : 0;
+		r->ncols = r->q[r->qhead].n;
 		if (st_strv_len(given) > r->ncols)
 			r->ncols = st_strv_len(given);
 		r->names = st_xcalloc(r->ncols + 1, sizeof(*r->names));
-		for (i = 0; i < r->ncols; i++) {
-			if (given[i] == NULL)
-				break;
-			r->names[i] = st_xstrdup(given[i]);
-		}
-		for (; i < r->ncols; i++) {
-			char tmp[32];
-
-			snprintf(tmp, sizeof(tmp), "column_%zu", i + 1);
-			r->names[i] = st_xstrdup(tmp);
-		}
+		for (i = 0; i < r->ncols; i++)
+			r->names[i] = i < st_strv_len(given) ? st_xstrdup(given[i]) : column_name(i);
 		st_strv_free(given);
 		given = NULL;
 	} else {
-		int rc = pump(r);
-
-		if (rc < 0)
-			goto fail;
-		if (rc == 0) {
-			st_error_set(r->err, ST_EXIT_DATA, "'%s' is empty", r->name);
-			goto fail;
-		}
 		q = &r->q[r->qhead++];
 		r->ncols = q->n;
 		r->names = st_xcalloc(r->ncols + 1, sizeof(*r->names));
@@ -403,14 +394,7 @@ read_header(struct st_csvin *r)
 				s++, len--;
 			while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 				len--;
-			if (len == 0) {
-				char tmp[32];
-
-				snprintf(tmp, sizeof(tmp), "column_%zu", i + 1);
-				r->names[i] = st_xstrdup(tmp);
-			} else {
-				r->names[i] = st_xstrndup(s, len);
-			}
+			r->names[i] = len == 0 ? column_name(i) : st_xstrndup(s, len);
 		}
 	}
 	for (i = 0; i < r->ncols; i++)

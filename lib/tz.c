@@ -183,20 +183,8 @@ st_time_local(time_t t, const char *zone, char *out)
 int
 st_time_from_utc(const char *s, time_t *out)
 {
-	struct tm tm = { 0 };
-	const char *p = s;
-	int y, mo, d, h, mi, sec;
+	struct st_error err;
 
-	if (num(&p, 4, &y) < 0 || *p++ != '-' || num(&p, 2, &mo) < 0 || *p++ != '-' ||
-	    num(&p, 2, &d) < 0 || *p++ != 'T' || num(&p, 2, &h) < 0 || *p++ != ':' ||
-	    num(&p, 2, &mi) < 0 || *p++ != ':' || num(&p, 2, &sec) < 0 || *p++ != 'Z' || *p)
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*out = timegm(&tm);
-	return 0;
+	/* A stored time has its "Z", so no zone is needed. */
+	return st_time_parse(s, NULL, out, &err) < 0 ? -1 : 0;
 }
