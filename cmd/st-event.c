@@ -417,7 +417,7 @@ run(sqlite3 *db, const char *cmd, char **argv, struct args *a)
 			cli_die_err(&err);
 	} else if (strcmp(cmd, "checkin") == 0) {
 		id = id_arg("SHIFT", argv[0]);
-		if (st_shift_open(db, id, &err) < 0)
+		if (st_shift_open(db, id, &err) < 0 || st_checkin_prepare(db, &err) < 0)
 			cli_die_err(&err);
 		checkin(db, id, a->by);
 	} else if (strcmp(cmd, "role") == 0) {

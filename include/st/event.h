@@ -100,6 +100,10 @@ struct st_checkin_hit {
 	char attendance[10];    /* attended, no_show or empty */
 };
 
+/* Make the indexes the check-in desk's lookups need, if they are missing (a
+ * few seconds once on a million contacts; imports keep them up to date). */
+int st_checkin_prepare(sqlite3 *db, struct st_error *err);
+
 /* Find up to max contacts for the check-in desk of shift: text is a name
  * prefix ("ana"), first and last name prefixes ("ana re"), or at least four
  * digits of a phone number; people with an RSVP to shift come first. *n gets

@@ -70,8 +70,5 @@ ALTER TABLE contacts ADD COLUMN level INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE contacts ADD COLUMN attended INTEGER NOT NULL DEFAULT 0;  -- shifts attended, kept with level
 ALTER TABLE contacts ADD COLUMN role TEXT;              -- 'host', 'lead' or NULL
 ALTER TABLE contacts ADD COLUMN organizer_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL;
-CREATE INDEX contacts_organizer ON contacts(organizer_id) WHERE organizer_id IS NOT NULL;
--- The check-in desk looks people up by name prefix and by the last digits of a phone.
-CREATE INDEX contacts_last_name ON contacts(lower(last_name)) WHERE last_name IS NOT NULL;
-CREATE INDEX contacts_first_name ON contacts(lower(first_name)) WHERE first_name IS NOT NULL;
-CREATE INDEX contacts_phone_last4 ON contacts(substr(phone, -4)) WHERE phone IS NOT NULL;
+-- The check-in desk's name and phone-digit indexes are made by the desk when it first
+-- opens (st_checkin_prepare), so that a voter-file load need not build them.
