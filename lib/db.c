@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <errno.h>
+#include <stdarg.h>
 
 #include "st/db.h"
 #include "st/error.h"
@@ -187,3 +188,92 @@ fail:
 	sqlite3_close(db);
 	return -1;
 }
+
+/* Prepare sql and bind arguments by a type string: 'i' long, 'I' long or
+ * NULL when <= 0, 't' text (NULL binds NULL), 'd' double, 'n' a double bound as
+ * NULL, '-' a long bound as NULL. */
+static sqlite3_stmt *
+vprep(sqlite3 *db, struct st_error *err, const char *sql, const char *types, va_list ap)
+{
+	sqlite3_stmt *st = st_db_prepare(db, sql, err);
+	int i;
+
+	for (i = 0; st && types[i]; i++) {
+		long l;
+		const char *s;
+
+		switch (types[i]) {
+		case 'i':
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, long));
+			break;
+		case 'I':
+			l = va_arg(ap, long);
+			if (l > 0)
+				sqlite3_bind_int64(st, i + 1, l);
+			break;
+		case 't':
+			s = va_arg(ap, const char *);
+			if (s)
+				sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
+			break;
+		case 'd':
+			sqlite3_bind_double(st, i + 1, va_arg(ap, double));
+			break;
+		case 'n':
+			(void)va_arg(ap, double);
+			break;
+		case '-':
+			(void)va_arg(ap, long);
+			break;
+		default:
+			break;
+		}
+	}
+	return st;
+}
+
+long
+st_db_execf(sqlite3 *db, struct st_error *err, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	sqlite3_stmt *st;
+	int rc;
+
+	va_start(ap, types);
+	st = vprep(db, err, sql, types, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return st_error_db(err, db, "database error");
+	return sqlite3_changes(db);
+}
+
+int
+st_db_scalarf(sqlite3 *db, struct st_error *err, long *out, const char *sql, const char *types,
+    ...)
+{
+	va_list ap;
+	sqlite3_stmt *st;
+	int rc;
+
+	va_start(ap, types);
+	st = vprep(db, err, sql, types, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*out = (long)sqlite3_column_int64(st, 0);
+		rc = 1;
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = st_error_db(err, db, "database error");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+

@@ -13,96 +13,6 @@
 #include "st/tz.h"
 #include "st/util.h"
 
-/* Prepare sql and bind arguments by a type string: 'i' long, 'I' long or
- * NULL when <= 0, 't' text (NULL binds NULL), 'd' double, 'n' a double bound as
- * NULL, '-' a long bound as NULL. */
-static sqlite3_stmt *
-vprep(sqlite3 *db, struct st_error *err, const char *sql, const char *types, va_list ap)
-{
-	sqlite3_stmt *st = st_db_prepare(db, sql, err);
-	int i;
-
-	for (i = 0; st && types[i]; i++) {
-		long l;
-		const char *s;
-
-		switch (types[i]) {
-		case 'i':
-			sqlite3_bind_int64(st, i + 1, va_arg(ap, long));
-			break;
-		case 'I':
-			l = va_arg(ap, long);
-			if (l > 0)
-				sqlite3_bind_int64(st, i + 1, l);
-			break;
-		case 't':
-			s = va_arg(ap, const char *);
-			if (s)
-				sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
-			break;
-		case 'd':
-			sqlite3_bind_double(st, i + 1, va_arg(ap, double));
-			break;
-		case 'n':
-			(void)va_arg(ap, double);
-			break;
-		case '-':
-			(void)va_arg(ap, long);
-			break;
-		default:
-			break;
-		}
-	}
-	return st;
-}
-
-/* Run a statement that returns no rows; the number of rows changed, or -1. */
-static long
-exec(sqlite3 *db, struct st_error *err, const char *sql, const char *types, ...)
-{
-	va_list ap;
-	sqlite3_stmt *st;
-	int rc;
-
-	va_start(ap, types);
-	st = vprep(db, err, sql, types, ap);
-	va_end(ap);
-	if (st == NULL)
-		return -1;
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return st_error_db(err, db, "database error");
-	return sqlite3_changes(db);
-}
-
-/* The first column of the first row as a long: 1 and *out, 0 if no row (or
- * NULL), -1 on error. */
-static int
-scalar(sqlite3 *db, struct st_error *err, long *out, const char *sql, const char *types, ...)
-{
-	va_list ap;
-	sqlite3_stmt *st;
-	int rc;
-
-	va_start(ap, types);
-	st = vprep(db, err, sql, types, ap);
-	va_end(ap);
-	if (st == NULL)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		*out = (long)sqlite3_column_int64(st, 0);
-		rc = 1;
-	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-		rc = 0;
-	} else {
-		rc = st_error_db(err, db, "database error");
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* A text column of the first row, copied (NULL if none). */
 static char *
 text(sqlite3 *db, struct st_error *err, int *rc, const char *sql, long id)
@@ -149,7 +59,7 @@ static int
 check_contact(sqlite3 *db, long id, struct st_error *err)
 {
 	long v;
-	int rc = scalar(db, err, &v, "SELECT id FROM contacts WHERE id = ?", "i", id);
+	int rc = st_db_scalarf(db, err, &v, "SELECT id FROM contacts WHERE id = ?", "i", id);
 
 	if (rc == 0)
 		return st_error_set(err, ST_EXIT_DATA, "no contact %ld", id);
@@ -185,7 +95,7 @@ st_event_create(sqlite3 *db, const struct st_event_in *in, long *id, struct st_e
 	if (check_event_fields(db, in, err) < 0)
 		return -1;
 	st_now_iso(now);
-	rc = exec(db, err, "INSERT INTO events(kind, title, description, location, latitude, "
+	rc = st_db_execf(db, err, "INSERT INTO events(kind, title, description, location, latitude, "
 	    "longitude, area, tz, organizer_id, external_id, created_at, updated_at) VALUES "
 	    "(coalesce(?1, 'canvass'), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
 	    in->has_latlon ? "ttttddttItt" : "ttttnnttItt", in->kind, in->title, in->description,
@@ -205,7 +115,7 @@ st_event_edit(sqlite3 *db, long id, const struct st_event_in *in, struct st_erro
 	if (check_event_fields(db, in, err) < 0)
 		return -1;
 	st_now_iso(now);
-	rc = exec(db, err, "UPDATE events SET kind = coalesce(?2, kind), title = coalesce(?3, title), "
+	rc = st_db_execf(db, err, "UPDATE events SET kind = coalesce(?2, kind), title = coalesce(?3, title), "
 	    "description = coalesce(?4, description), location = coalesce(?5, location), "
 	    "latitude = CASE WHEN ?6 THEN ?7 ELSE latitude END, "
 	    "longitude = CASE WHEN ?6 THEN ?8 ELSE longitude END, area = coalesce(?9, area), "
@@ -228,12 +138,12 @@ st_event_cancel(sqlite3 *db, long id, struct st_error *err)
 	st_now_iso(now);
 	if (begin(db, err) < 0)
 		return -1;
-	rc = exec(db, err, "UPDATE events SET status = 'cancelled', updated_at = ?2 WHERE id = ?1",
+	rc = st_db_execf(db, err, "UPDATE events SET status = 'cancelled', updated_at = ?2 WHERE id = ?1",
 	    "it", id, now);
 	if (rc == 0)
 		rc = st_error_set(err, ST_EXIT_DATA, "no event %ld", id);
 	if (rc > 0)
-		rc = exec(db, err, "UPDATE shifts SET status = 'cancelled', updated_at = ?2 WHERE "
+		rc = st_db_execf(db, err, "UPDATE shifts SET status = 'cancelled', updated_at = ?2 WHERE "
 		    "event_id = ?1 AND status = 'active'", "it", id, now);
 	return commit(db, rc < 0 ? -1 : 0, err);
 }
@@ -271,7 +181,7 @@ check_overlap(sqlite3 *db, long event, long shift, const char *s_utc, const char
     struct st_error *err)
 {
 	long other;
-	int rc = scalar(db, err, &other, "SELECT id FROM shifts WHERE event_id = ?1 AND id IS NOT ?2 "
+	int rc = st_db_scalarf(db, err, &other, "SELECT id FROM shifts WHERE event_id = ?1 AND id IS NOT ?2 "
 	    "AND status = 'active' AND starts_at < ?4 AND ends_at > ?3 ORDER BY starts_at LIMIT 1",
 	    "iItt", event, shift, s_utc, e_utc);
 
@@ -301,7 +211,7 @@ st_shift_add(sqlite3 *db, long event_id, const char *start, const char *end, lon
 	if (rc >= 0)
 		rc = check_overlap(db, event_id, 0, s, e, err);
 	st_now_iso(now);
-	if (rc >= 0 && exec(db, err, "INSERT INTO shifts(event_id, starts_at, ends_at, capacity, "
+	if (rc >= 0 && st_db_execf(db, err, "INSERT INTO shifts(event_id, starts_at, ends_at, capacity, "
 	    "external_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
 	    capacity >= 0 ? "ittitt" : "itt-tt", event_id, s, e, capacity, external_id, now) < 0)
 		rc = -1;
@@ -323,23 +233,23 @@ promote(sqlite3 *db, long shift, long *promoted, struct st_error *err)
 		*promoted = 0;
 	st_now_iso(now);
 	for (;;) {
-		rc = scalar(db, err, &cap, "SELECT capacity FROM shifts WHERE id = ?", "i", shift);
+		rc = st_db_scalarf(db, err, &cap, "SELECT capacity FROM shifts WHERE id = ?", "i", shift);
 		if (rc < 0)
 			return -1;
-		if (rc > 0 && (rc = scalar(db, err, &taken, "SELECT count(*) FROM rsvps WHERE "
+		if (rc > 0 && (rc = st_db_scalarf(db, err, &taken, "SELECT count(*) FROM rsvps WHERE "
 		    "shift_id = ? AND status = 'yes'", "i", shift)) < 0)
 			return -1;
 		if (rc > 0 && taken >= cap)
 			return 0;
 		/* First come, first served: by when each joined the waitlist. */
-		rc = scalar(db, err, &next, "SELECT id FROM rsvps WHERE shift_id = ? AND status = "
+		rc = st_db_scalarf(db, err, &next, "SELECT id FROM rsvps WHERE shift_id = ? AND status = "
 		    "'waitlisted' ORDER BY updated_at, id LIMIT 1", "i", shift);
 		if (rc <= 0)
 			return rc;
-		if (exec(db, err, "UPDATE rsvps SET status = 'yes', updated_at = ?2 WHERE id = ?1",
+		if (st_db_execf(db, err, "UPDATE rsvps SET status = 'yes', updated_at = ?2 WHERE id = ?1",
 		    "it", next, now) < 0)
 			return -1;
-		if (promoted && *promoted == 0 && scalar(db, err, promoted, "SELECT contact_id FROM "
+		if (promoted && *promoted == 0 && st_db_scalarf(db, err, promoted, "SELECT contact_id FROM "
 		    "rsvps WHERE id = ?", "i", next) < 0)
 			return -1;
 	}
@@ -355,7 +265,7 @@ st_shift_edit(sqlite3 *db, long id, const char *start, const char *end, long cap
 
 	if (begin(db, err) < 0)
 		return -1;
-	rc = scalar(db, err, &event, "SELECT event_id FROM shifts WHERE id = ?", "i", id);
+	rc = st_db_scalarf(db, err, &event, "SELECT event_id FROM shifts WHERE id = ?", "i", id);
 	if (rc == 0)
 		rc = st_error_set(err, ST_EXIT_DATA, "no shift %ld", id);
 	if (rc > 0 && (start || end)) {
@@ -369,10 +279,10 @@ st_shift_edit(sqlite3 *db, long id, const char *start, const char *end, long cap
 			rc = check_overlap(db, event, id, s, e, err);
 	}
 	st_now_iso(now);
-	if (rc >= 0 && (start || end) && exec(db, err, "UPDATE shifts SET starts_at = ?2, ends_at = "
+	if (rc >= 0 && (start || end) && st_db_execf(db, err, "UPDATE shifts SET starts_at = ?2, ends_at = "
 	    "?3, updated_at = ?4 WHERE id = ?1", "ittt", id, s, e, now) < 0)
 		rc = -1;
-	if (rc >= 0 && capacity >= -1 && exec(db, err, "UPDATE shifts SET capacity = ?2, "
+	if (rc >= 0 && capacity >= -1 && st_db_execf(db, err, "UPDATE shifts SET capacity = ?2, "
 	    "updated_at = ?3 WHERE id = ?1", capacity >= 0 ? "iit" : "i-t", id, capacity, now) < 0)
 		rc = -1;
 	if (rc >= 0 && capacity >= -1)
@@ -387,7 +297,7 @@ st_shift_cancel(sqlite3 *db, long id, struct st_error *err)
 	long rc;
 
 	st_now_iso(now);
-	rc = exec(db, err, "UPDATE shifts SET status = 'cancelled', updated_at = ?2 WHERE id = ?1",
+	rc = st_db_execf(db, err, "UPDATE shifts SET status = 'cancelled', updated_at = ?2 WHERE id = ?1",
 	    "it", id, now);
 	if (rc == 0)
 		return st_error_set(err, ST_EXIT_DATA, "no shift %ld", id);
@@ -411,17 +321,17 @@ st_contact_resolve(sqlite3 *db, const char *who, long *id, struct st_error *err)
 	if (strchr(who, '@')) {
 		if (st_email_normalize(who, strlen(who), buf) < 0)
 			return st_error_set(err, ST_EXIT_DATA, "invalid e-mail address '%s'", who);
-		rc = scalar(db, err, id, "SELECT min(id) FROM contacts WHERE email = ?", "t", buf);
+		rc = st_db_scalarf(db, err, id, "SELECT min(id) FROM contacts WHERE email = ?", "t", buf);
 	} else {
 		if (st_phone_normalize(who, strlen(who), buf) < 0)
 			return st_error_set(err, ST_EXIT_DATA, "'%s' is not a contact id, e-mail "
 			    "address or phone number", who);
-		rc = scalar(db, err, &n, "SELECT count(*) FROM contacts WHERE phone = ?", "t", buf);
+		rc = st_db_scalarf(db, err, &n, "SELECT count(*) FROM contacts WHERE phone = ?", "t", buf);
 		if (rc > 0 && n > 1)
 			return st_error_set(err, ST_EXIT_DATA, "%ld contacts share phone %s; name one "
 			    "by id", n, buf);
 		if (rc >= 0)
-			rc = scalar(db, err, id, "SELECT min(id) FROM contacts WHERE phone = ?", "t",
+			rc = st_db_scalarf(db, err, id, "SELECT min(id) FROM contacts WHERE phone = ?", "t",
 			    buf);
 	}
 	if (rc == 0)
@@ -471,7 +381,7 @@ st_rsvp(sqlite3 *db, long shift, long contact, const char *status, const char *s
 	if (rc >= 0)
 		rc = check_contact(db, contact, err);
 	if (rc >= 0)
-		rc = scalar(db, err, &live, "SELECT id FROM rsvps WHERE shift_id = ?1 AND contact_id = "
+		rc = st_db_scalarf(db, err, &live, "SELECT id FROM rsvps WHERE shift_id = ?1 AND contact_id = "
 		    "?2 AND status IN ('yes', 'maybe', 'waitlisted')", "ii", shift, contact);
 	if (rc > 0)
 		cur = text(db, err, &rc, "SELECT status FROM rsvps WHERE id = ?", live);
@@ -479,9 +389,9 @@ st_rsvp(sqlite3 *db, long shift, long contact, const char *status, const char *s
 		if (cur && (strcmp(cur, "yes") == 0 || strcmp(cur, "waitlisted") == 0)) {
 			want = strcmp(cur, "yes") == 0 ? "yes" : "waitlisted";   /* no change */
 		} else {
-			rc = scalar(db, err, &cap, "SELECT capacity FROM shifts WHERE id = ?", "i",
+			rc = st_db_scalarf(db, err, &cap, "SELECT capacity FROM shifts WHERE id = ?", "i",
 			    shift);
-			if (rc > 0 && (rc = scalar(db, err, &taken, "SELECT count(*) FROM rsvps "
+			if (rc > 0 && (rc = st_db_scalarf(db, err, &taken, "SELECT count(*) FROM rsvps "
 			    "WHERE shift_id = ? AND status = 'yes'", "i", shift)) >= 0)
 				full = taken >= cap;
 			if (rc >= 0 && full && !waitlist_ok)
@@ -496,13 +406,13 @@ st_rsvp(sqlite3 *db, long shift, long contact, const char *status, const char *s
 		/* Nothing changes: keep the place (and a place in the waitlist's order). */
 	} else if (rc >= 0 && live) {
 		/* "no" ends a live RSVP, which stays as history; leaving "yes" frees a place. */
-		if (exec(db, err, "UPDATE rsvps SET status = ?2, source = coalesce(?3, source), "
+		if (st_db_execf(db, err, "UPDATE rsvps SET status = ?2, source = coalesce(?3, source), "
 		    "updated_at = ?4 WHERE id = ?1", "ittt", live, want, source, now) < 0)
 			rc = -1;
 		else if (strcmp(cur, "yes") == 0 && strcmp(want, "yes") != 0)
 			rc = promote(db, shift, NULL, err);
 	} else if (rc >= 0) {
-		if (exec(db, err, "INSERT INTO rsvps(contact_id, shift_id, status, source, referred_by, "
+		if (st_db_execf(db, err, "INSERT INTO rsvps(contact_id, shift_id, status, source, referred_by, "
 		    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)", "iittIt", contact,
 		    shift, want, source, referred_by, now) < 0)
 			rc = -1;
@@ -525,12 +435,12 @@ st_rsvp_cancel(sqlite3 *db, long shift, long contact, long *promoted, struct st_
 	st_now_iso(now);
 	if (begin(db, err) < 0)
 		return -1;
-	rc = scalar(db, err, &id, "SELECT id FROM rsvps WHERE shift_id = ?1 AND contact_id = ?2 AND "
+	rc = st_db_scalarf(db, err, &id, "SELECT id FROM rsvps WHERE shift_id = ?1 AND contact_id = ?2 AND "
 	    "status IN ('yes', 'maybe', 'waitlisted')", "ii", shift, contact);
 	if (rc == 0)
 		rc = st_error_set(err, ST_EXIT_DATA, "contact %ld has no RSVP to shift %ld", contact,
 		    shift);
-	if (rc > 0 && exec(db, err, "UPDATE rsvps SET status = 'cancelled', updated_at = ?2 WHERE "
+	if (rc > 0 && st_db_execf(db, err, "UPDATE rsvps SET status = 'cancelled', updated_at = ?2 WHERE "
 	    "id = ?1", "it", id, now) < 0)
 		rc = -1;
 	if (rc > 0)
@@ -550,7 +460,7 @@ static int
 update_level(sqlite3 *db, long contact, struct st_error *err)
 {
 	/* Only a real change is written (a no-op update would still fire triggers). */
-	return exec(db, err, SET_LEVEL " AND id = ?1", "i", contact) < 0 ? -1 : 0;
+	return st_db_execf(db, err, SET_LEVEL " AND id = ?1", "i", contact) < 0 ? -1 : 0;
 }
 
 int
@@ -560,7 +470,7 @@ st_levels_recompute(sqlite3 *db, long *changed, struct st_error *err)
 
 	if (begin(db, err) < 0)
 		return -1;
-	n = exec(db, err, SET_LEVEL, "");
+	n = st_db_execf(db, err, SET_LEVEL, "");
 	if (changed)
 		*changed = n;
 	return commit(db, n < 0 ? -1 : 0, err);
@@ -580,7 +490,7 @@ st_attend(sqlite3 *db, long shift, long contact, int no_show, const char *by,
 	if (rc >= 0)
 		rc = check_contact(db, contact, err);
 	/* A walk-in is someone who came without a live RSVP. */
-	if (rc >= 0 && exec(db, err, "INSERT INTO attendance(contact_id, shift_id, status, "
+	if (rc >= 0 && st_db_execf(db, err, "INSERT INTO attendance(contact_id, shift_id, status, "
 	    "checked_in_at, checked_in_by, walk_in, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?3 = "
 	    "'attended' AND NOT EXISTS (SELECT 1 FROM rsvps WHERE shift_id = ?2 AND contact_id = ?1 "
 	    "AND status IN ('yes', 'maybe', 'waitlisted')), ?6) ON CONFLICT(contact_id, shift_id) DO UPDATE SET "
@@ -600,7 +510,7 @@ st_attend_undo(sqlite3 *db, long shift, long contact, struct st_error *err)
 
 	if (begin(db, err) < 0)
 		return -1;
-	rc = exec(db, err, "DELETE FROM attendance WHERE shift_id = ?1 AND contact_id = ?2", "ii",
+	rc = st_db_execf(db, err, "DELETE FROM attendance WHERE shift_id = ?1 AND contact_id = ?2", "ii",
 	    shift, contact);
 	if (rc == 0)
 		rc = st_error_set(err, ST_EXIT_DATA, "contact %ld has no attendance mark for shift "
@@ -619,7 +529,7 @@ st_contact_set_role(sqlite3 *db, long contact, const char *role, struct st_error
 		return st_error_set(err, ST_EXIT_USAGE, "invalid role '%s' (host, lead or none)", role);
 	if (begin(db, err) < 0)
 		return -1;
-	rc = exec(db, err, "UPDATE contacts SET role = ?2 WHERE id = ?1", "it", contact, role);
+	rc = st_db_execf(db, err, "UPDATE contacts SET role = ?2 WHERE id = ?1", "it", contact, role);
 	if (rc == 0)
 		rc = st_error_set(err, ST_EXIT_DATA, "no contact %ld", contact);
 	if (rc > 0)
@@ -637,7 +547,7 @@ st_contact_set_organizer(sqlite3 *db, long contact, long organizer, struct st_er
 		    contact);
 	if (organizer > 0 && check_contact(db, organizer, err) < 0)
 		return -1;
-	rc = exec(db, err, "UPDATE contacts SET organizer_id = ?2 WHERE id = ?1", "iI", contact,
+	rc = st_db_execf(db, err, "UPDATE contacts SET organizer_id = ?2 WHERE id = ?1", "iI", contact,
 	    organizer);
 	if (rc == 0)
 		return st_error_set(err, ST_EXIT_DATA, "no contact %ld", contact);
@@ -708,7 +618,7 @@ st_roster(sqlite3 *db, long shift, struct st_out *out, long *nrows, struct st_er
 	char id[24];
 	const char *params[1];
 	long v;
-	int rc = scalar(db, err, &v, "SELECT id FROM shifts WHERE id = ?", "i", shift);
+	int rc = st_db_scalarf(db, err, &v, "SELECT id FROM shifts WHERE id = ?", "i", shift);
 
 	if (rc == 0)
 		return st_error_set(err, ST_EXIT_DATA, "no shift %ld", shift);
@@ -835,12 +745,12 @@ st_contact_add(sqlite3 *db, const char *first, const char *last, const char *pho
 	st_now_iso(now);
 	if (begin(db, err) < 0)
 		return -1;
-	rc = exec(db, err, "INSERT INTO contacts(first_name, last_name, phone, email, source, "
+	rc = st_db_execf(db, err, "INSERT INTO contacts(first_name, last_name, phone, email, source, "
 	    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)", "tttttt", first, last,
 	    has_p ? p : NULL, has_e ? e : NULL, source, now) < 0 ? -1 : 0;
 	if (rc == 0) {
 		*id = (long)sqlite3_last_insert_rowid(db);
-		rc = exec(db, err, "INSERT INTO contact_extra(contact_id) VALUES (?1)", "i", *id) < 0 ?
+		rc = st_db_execf(db, err, "INSERT INTO contact_extra(contact_id) VALUES (?1)", "i", *id) < 0 ?
 		    -1 : 0;
 	}
 	return commit(db, rc, err);

@@ -1140,54 +1140,17 @@ fail:
 	return -1;
 }
 
-static int
-scalar(sqlite3 *db, const char *sql, long id, sqlite3_int64 *out, struct st_error *err)
-{
-	sqlite3_stmt *st = st_db_prepare(db, sql, err);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL)
-		rc = SQLITE_DONE;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return st_error_db(err, db, "cannot read import %ld", id);
-	return rc == SQLITE_ROW;
-}
-
-static int
-exec_id(sqlite3 *db, const char *sql, long id, long *changes, struct st_error *err)
-{
-	sqlite3_stmt *st = st_db_prepare(db, sql, err);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return st_error_db(err, db, "cannot undo import %ld", id);
-	if (changes)
-		*changes = sqlite3_changes(db);
-	return 0;
-}
-
 int
 st_import_undo(sqlite3 *db, long id, long *restored, long *deleted, struct st_error *err)
 {
 	struct st_buf sql = { 0 };
-	sqlite3_int64 v;
-	long r = 0, d = 0;
+	long v, r = 0, d = 0;
 	int f, rc;
 
 	if (st_db_begin(db, err) < 0)
 		return -1;
-	rc = scalar(db, "SELECT undone_at IS NOT NULL FROM imports WHERE id = ?1", id, &v, err);
+	rc = st_db_scalarf(db, err, &v, "SELECT undone_at IS NOT NULL FROM imports WHERE id = ?1",
+	    "i", id);
 	if (rc < 0)
 		goto fail;
 	if (rc == 0) {
@@ -1199,21 +1162,21 @@ st_import_undo(sqlite3 *db, long id, long *restored, long *deleted, struct st_er
 		goto fail;
 	}
 	/* A later batch that changed or tagged the same contacts must be undone first. */
-	rc = scalar(db, "WITH mine(cid) AS (SELECT id FROM contacts WHERE import_id = ?1 "
-	    "UNION SELECT contact_id FROM import_changes WHERE import_id = ?1) "
+	rc = st_db_scalarf(db, err, &v, "WITH mine(cid) AS (SELECT id FROM contacts WHERE "
+	    "import_id = ?1 UNION SELECT contact_id FROM import_changes WHERE import_id = ?1) "
 	    "SELECT max(b) FROM (SELECT max(c.import_id) AS b FROM import_changes c JOIN mine "
 	    "ON c.contact_id = mine.cid WHERE c.import_id > ?1 "
 	    "UNION ALL SELECT max(t.import_id) FROM contact_tags t JOIN mine "
 	    "ON t.contact_id = mine.cid WHERE t.import_id > ?1) JOIN imports i ON i.id = b "
-	    "WHERE i.undone_at IS NULL", id, &v, err);
+	    "WHERE i.undone_at IS NULL", "i", id);
 	if (rc < 0)
 		goto fail;
 	if (rc > 0) {
-		st_error_set(err, ST_EXIT_FAIL, "import %ld changed contacts that import %lld changed "
-		    "later; undo %lld first", id, (long long)v, (long long)v);
+		st_error_set(err, ST_EXIT_FAIL, "import %ld changed contacts that import %ld changed "
+		    "later; undo %ld first", id, v, v);
 		goto fail;
 	}
-	if (exec_id(db, "DELETE FROM contact_tags WHERE import_id = ?1", id, NULL, err) < 0)
+	if (st_db_execf(db, err, "DELETE FROM contact_tags WHERE import_id = ?1", "i", id) < 0)
 		goto fail;
 	st_buf_adds(&sql, "UPDATE contacts SET ");
 	for (f = 0; f < NF; f++)
@@ -1224,16 +1187,17 @@ st_import_undo(sqlite3 *db, long id, long *restored, long *deleted, struct st_er
 	    "json_extract(c.old, '$.src_hash') FROM import_changes c WHERE c.import_id = ?1 AND "
 	    "contacts.id = c.contact_id");
 	/* Extra first: its trigger clears src_hash, which the contacts update restores. */
-	rc = exec_id(db, "UPDATE contact_extra SET extra = json_extract(c.old, '$.extra') FROM "
-	    "import_changes c WHERE c.import_id = ?1 AND contact_extra.contact_id = c.contact_id",
-	    id, NULL, err);
-	if (rc == 0)
-		rc = exec_id(db, sql.s, id, &r, err);
+	rc = st_db_execf(db, err, "UPDATE contact_extra SET extra = json_extract(c.old, '$.extra') "
+	    "FROM import_changes c WHERE c.import_id = ?1 AND contact_extra.contact_id = "
+	    "c.contact_id", "i", id) < 0 ? -1 : 0;
+	if (rc == 0 && (r = st_db_execf(db, err, sql.s, "i", id)) < 0)
+		rc = -1;
 	st_buf_free(&sql);
-	if (rc < 0 || exec_id(db, "DELETE FROM contacts WHERE import_id = ?1", id, &d, err) < 0)
+	if (rc < 0 || (d = st_db_execf(db, err, "DELETE FROM contacts WHERE import_id = ?1", "i",
+	    id)) < 0)
 		goto fail;
-	if (exec_id(db, "UPDATE imports SET undone_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
-	    "WHERE id = ?1", id, NULL, err) < 0)
+	if (st_db_execf(db, err, "UPDATE imports SET undone_at = strftime('%Y-%m-%dT%H:%M:%SZ', "
+	    "'now') WHERE id = ?1", "i", id) < 0)
 		goto fail;
 	if (st_db_commit(db, err) < 0)
 		return -1;

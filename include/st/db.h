@@ -25,6 +25,17 @@ int st_db_exec(sqlite3 *db, const char *sql, struct st_error *err);
 /* Prepare sql; on failure fill err and return NULL. */
 sqlite3_stmt *st_db_prepare(sqlite3 *db, const char *sql, struct st_error *err);
 
+/* Run one statement with parameters given by a type string, one letter a
+ * parameter in order: 'i' a long, 'I' a long bound as NULL when <= 0, 't' a
+ * string (NULL binds NULL), 'd' a double, 'n' a double bound as NULL, '-' a
+ * long bound as NULL. Returns the number of rows changed, or -1 and err. */
+long st_db_execf(sqlite3 *db, struct st_error *err, const char *sql, const char *types, ...);
+
+/* The same for a query: its first column of the first row as a long in *out;
+ * returns 1, or 0 if there is no row (or it is NULL), or -1 and err. */
+int st_db_scalarf(sqlite3 *db, struct st_error *err, long *out, const char *sql,
+    const char *types, ...);
+
 /* BEGIN IMMEDIATE (waiting on the busy timeout), COMMIT and ROLLBACK. */
 int st_db_begin(sqlite3 *db, struct st_error *err);
 int st_db_commit(sqlite3 *db, struct st_error *err);
