@@ -165,6 +165,13 @@ st_db_open(sqlite3 **out, const char *path, struct st_error *err)
 		return -1;
 	}
 	sqlite3_busy_timeout(db, (int)timeout);
+	/* Keep the WAL and its index between the many short commands that open the
+	 * database (cron, pipelines) instead of making and deleting them each time. */
+	{
+		int on = 1;
+
+		sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
+	}
 	sqlite3_extended_result_codes(db, 1);
 	if (st_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
 		goto fail;
