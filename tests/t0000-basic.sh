@@ -40,6 +40,11 @@ test_expect_success 'a new database is created 0600, in WAL mode, at the current
 	[ "$(sqlite3 new.db "PRAGMA user_version")" -ge 1 ]
 '
 
+test_expect_success 'the WAL and its index are private too, and stay between commands' '
+	printf "email\na@example.org\n" | st-import --db wal.db >/dev/null &&
+	[ "$(stat -c %a wal.db-wal)" = 600 ] && [ "$(stat -c %a wal.db-shm)" = 600 ]
+'
+
 test_expect_success 'ST_DB names the database' '
 	ST_DB=env.db st-query "SELECT 1" >/dev/null &&
 	[ -f env.db ]
