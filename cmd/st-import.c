@@ -130,9 +130,9 @@ list_batches(sqlite3 *db, int json)
 	struct st_error err = { 0 };
 	struct st_out *out = st_out_new(stdout, json ? ST_FMT_JSON : ST_FMT_CSV, 1);
 	long n;
-	int rc = st_sql_run(db, "SELECT id, kind, file, source, started_at, finished_at, rows_read, "
-	    "inserted, updated, unchanged, rejected, undone_at FROM imports ORDER BY id", 0, out, &n,
-	    &err);
+	int rc = st_query_sql(db, "SELECT id, kind, file, source, started_at, finished_at, "
+	    "rows_read, inserted, updated, unchanged, rejected, undone_at FROM imports ORDER BY id",
+	    NULL, 0, out, &n, &err);
 
 	if (st_out_close(out) < 0 || rc < 0)
 		cli_die_err(&err);

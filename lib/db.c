@@ -239,23 +239,41 @@ vprep(sqlite3 *db, struct st_error *err, const char *sql, const char *types, va_
 	return st;
 }
 
+/* Run sql with its parameters: with out, as st_db_scalarf; without, as st_db_execf. */
+static long
+vrun(sqlite3 *db, struct st_error *err, long *out, const char *sql, const char *types,
+    va_list ap)
+{
+	sqlite3_stmt *st = vprep(db, err, sql, types, ap);
+	long rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rc = st_error_db(err, db, "database error");
+	} else if (out == NULL) {
+		rc = sqlite3_changes(db);
+	} else if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*out = (long)sqlite3_column_int64(st, 0);
+		rc = 1;
+	} else {
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 long
 st_db_execf(sqlite3 *db, struct st_error *err, const char *sql, const char *types, ...)
 {
 	va_list ap;
-	sqlite3_stmt *st;
-	int rc;
+	long rc;
 
 	va_start(ap, types);
-	st = vprep(db, err, sql, types, ap);
+	rc = vrun(db, err, NULL, sql, types, ap);
 	va_end(ap);
-	if (st == NULL)
-		return -1;
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return st_error_db(err, db, "database error");
-	return sqlite3_changes(db);
+	return rc;
 }
 
 int
@@ -263,24 +281,10 @@ st_db_scalarf(sqlite3 *db, struct st_error *err, long *out, const char *sql, con
     ...)
 {
 	va_list ap;
-	sqlite3_stmt *st;
-	int rc;
+	long rc;
 
 	va_start(ap, types);
-	st = vprep(db, err, sql, types, ap);
+	rc = vrun(db, err, out, sql, types, ap);
 	va_end(ap);
-	if (st == NULL)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		*out = (long)sqlite3_column_int64(st, 0);
-		rc = 1;
-	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-		rc = 0;
-	} else {
-		rc = st_error_db(err, db, "database error");
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return (int)rc;
 }
-

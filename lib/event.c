@@ -40,12 +40,6 @@ text(sqlite3 *db, struct st_error *err, int *rc, const char *sql, long id)
 }
 
 static int
-begin(sqlite3 *db, struct st_error *err)
-{
-	return st_db_begin(db, err);
-}
-
-static int
 commit(sqlite3 *db, int rc, struct st_error *err)
 {
 	if (rc < 0) {
@@ -136,7 +130,7 @@ st_event_cancel(sqlite3 *db, long id, struct st_error *err)
 	long rc;
 
 	st_now_iso(now);
-	if (begin(db, err) < 0)
+	if (st_db_begin(db, err) < 0)
 		return -1;
 	rc = st_db_execf(db, err, "UPDATE events SET status = 'cancelled', updated_at = ?2 WHERE id = ?1",
 	    "it", id, now);
@@ -198,7 +192,7 @@ st_shift_add(sqlite3 *db, long event_id, const char *start, const char *end, lon
 	char s[21], e[21], now[21], *status;
 	int rc;
 
-	if (begin(db, err) < 0)
+	if (st_db_begin(db, err) < 0)
 		return -1;
 	status = text(db, err, &rc, "SELECT status FROM events WHERE id = ?", event_id);
 	if (rc == 0)
@@ -263,7 +257,7 @@ st_shift_edit(sqlite3 *db, long id, const char *start, const char *end, long cap
 	long event = 0;
 	int rc;
 
-	if (begin(db, err) < 0)
+	if (st_db_begin(db, err) < 0)
 		return -1;
 	rc = st_db_scalarf(db, err, &event, "SELECT event_id FROM shifts WHERE id = ?", "i", id);
 	if (rc == 0)
@@ -375,7 +369,7 @@ st_rsvp(sqlite3 *db, long shift, long contact, const char *status, const char *s
 		return st_error_set(err, ST_EXIT_USAGE, "invalid RSVP status '%s' (yes, maybe, no)",
 		    want);
 	want = statuses[i];
-	if (begin(db, err) < 0)
+	if (st_db_begin(db, err) < 0)
 		return -1;
 	rc = st_shift_open(db, shift, err);
 	if (rc >= 0)
@@ -433,7 +427,7 @@ st_rsvp_cancel(sqlite3 *db, long shift, long contact, long *promoted, struct st_
 	if (promoted)
 		*promoted = 0;
 	st_now_iso(now);
-	if (begin(db, err) < 0)
+	if (st_db_begin(db, err) < 0)
 		return -1;
 	rc = st_db_scalarf(db, err, &id, "SELECT id FROM rsvps WHERE shift_id = ?1 AND contact_id = ?2 AND "
 	    "status IN ('yes', 'maybe', 'waitlisted')", "ii", shift, contact);
@@ -468,7 +462,7 @@ st_levels_recompute(sqlite3 *db, long *changed, struct st_error *err)
 {
 	long n;
 
-	if (begin(db, err) < 0)
+	if (st_db_begin(db, err) < 0)
 		return -1;
 	n = st_db_execf(db, err, SET_LEVEL, "");
 	if (changed)
@@ -484,7 +478,7 @@ st_attend(sqlite3 *db, long shift, long contact, int no_show, const char *by,
 	int rc;
 
 	st_now_iso(now);
-	if (begin(db, err) < 0)
+	if (st_db_begin(db, err) < 0)
 		return -1;
 	rc = st_shift_open(db, shift, err);
 	if (rc >= 0)
@@ -508,7 +502,7 @@ st_attend_undo(sqlite3 *db, long shift, long contact, struct st_error *err)
 {
 	long rc;
 
-	if (begin(db, err) < 0)
+	if (st_db_begin(db, err) < 0)
 		return -1;
 	rc = st_db_execf(db, err, "DELETE FROM attendance WHERE shift_id = ?1 AND contact_id = ?2", "ii",
 	    shift, contact);
@@ -527,7 +521,7 @@ st_contact_set_role(sqlite3 *db, long contact, const char *role, struct st_error
 
 	if (role && strcmp(role, "host") != 0 && strcmp(role, "lead") != 0)
 		return st_error_set(err, ST_EXIT_USAGE, "invalid role '%s' (host, lead or none)", role);
-	if (begin(db, err) < 0)
+	if (st_db_begin(db, err) < 0)
 		return -1;
 	rc = st_db_execf(db, err, "UPDATE contacts SET role = ?2 WHERE id = ?1", "it", contact, role);
 	if (rc == 0)
@@ -743,7 +737,7 @@ st_contact_add(sqlite3 *db, const char *first, const char *last, const char *pho
 		return st_error_set(err, ST_EXIT_DATA, "a new contact needs a phone number or an "
 		    "e-mail address");
 	st_now_iso(now);
-	if (begin(db, err) < 0)
+	if (st_db_begin(db, err) < 0)
 		return -1;
 	rc = st_db_execf(db, err, "INSERT INTO contacts(first_name, last_name, phone, email, source, "
 	    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)", "tttttt", first, last,

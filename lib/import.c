@@ -38,6 +38,7 @@ struct imp {
 	int *colfield;              /* per column: field, COL_EXTRA or COL_SKIP */
 	char **extra_key;           /* per column: its key in extra */
 	int key_field;              /* -1: phone, else e-mail */
+	int phone_f, email_f;       /* the phone and e-mail fields */
 	int bulk;                   /* empty table: load without indexes, dedupe after */
 	long import_id;
 	uint64_t seed;
@@ -74,6 +75,8 @@ map_columns(struct imp *m)
 	m->colfield = st_xcalloc(m->ncols + 1, sizeof(*m->colfield));
 	m->extra_key = st_xcalloc(m->ncols + 1, sizeof(*m->extra_key));
 	m->key_field = -1;
+	m->phone_f = st_contact_field("phone");
+	m->email_f = st_contact_field("email");
 	if (o->key) {
 		const char *eq = strchr(o->key, '=');
 		char *f = eq ? st_xstrndup(o->key, (size_t)(eq - o->key)) : st_xstrdup(o->key);
@@ -462,10 +465,15 @@ normalize_row(struct imp *m, const struct st_csv_row *row, int *ok)
 		return reject(m, row, "%s", row->problem_msg);
 	if (row->n < m->ncols)
 		return reject(m, row, "row has %zu fields, the header has %zu", row->n, m->ncols);
-	for (i = m->ncols; i < row->n; i++)
-		if (row->len[i] > 0 && trimmed(row->f[i], row->len[i], &need) && need > 0)
+	/* Empty fields past the header's end are tolerated; anything else is not. */
+	for (i = m->ncols; i < row->n; i++) {
+		size_t len;
+
+		trimmed(row->f[i], row->len[i], &len);
+		if (len > 0)
 			return reject(m, row, "row has %zu fields, the header has %zu", row->n,
 			    m->ncols);
+	}
 	for (f = 0; f < NF; f++)
 		m->val[f] = NULL;
 	m->nextra = 0;
@@ -502,8 +510,7 @@ normalize_row(struct imp *m, const struct st_csv_row *row, int *ok)
 	}
 	if (m->key_field >= 0 && m->val[m->key_field] == NULL)
 		return reject(m, row, "no valid %s to match on", st_contact_fields[m->key_field].name);
-	if (m->key_field < 0 && m->val[st_contact_field("phone")] == NULL &&
-	    m->val[st_contact_field("email")] == NULL)
+	if (m->key_field < 0 && m->val[m->phone_f] == NULL && m->val[m->email_f] == NULL)
 		return reject(m, row, "no valid phone or email to match on");
 	*ok = 1;
 	return 0;
@@ -646,11 +653,9 @@ import_row(struct imp *m, const struct st_csv_row *row)
 		if (m->key_field >= 0) {
 			found = lookup(m, m->key_field, &id, &hash, &has_hash);
 		} else {
-			int phone = st_contact_field("phone"), email = st_contact_field("email");
-
-			found = m->val[phone] ? lookup(m, phone, &id, &hash, &has_hash) : 0;
-			if (found == 0 && m->val[email])
-				found = lookup(m, email, &id, &hash, &has_hash);
+			found = m->val[m->phone_f] ? lookup(m, m->phone_f, &id, &hash, &has_hash) : 0;
+			if (found == 0 && m->val[m->email_f])
+				found = lookup(m, m->email_f, &id, &hash, &has_hash);
 		}
 		if (found < 0)
 			return -1;
@@ -716,19 +721,20 @@ drop_indexes(struct imp *m, struct saved_index *si)
 static int
 load_contact(struct imp *m, sqlite3_stmt *st, sqlite3_int64 id)
 {
+	size_t total;
 	int f;
 
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return fail_db(m, "cannot read a duplicate contact");
+	/* Reserve room for every field at once: val[] points into norm. */
 	st_buf_reset(&m->norm);
-	for (f = 0; f < NF; f++) {
-		size_t n = (size_t)sqlite3_column_bytes(st, f);
-
-		st_buf_grow(&m->norm, n + 1);
+	for (f = 0, total = 0; f < NF; f++) {
+		sqlite3_column_text(st, f);
+		total += (size_t)sqlite3_column_bytes(st, f) + 1;
 	}
-	st_buf_grow(&m->norm, 64 * (size_t)NF);
+	st_buf_grow(&m->norm, total);
 	for (f = 0; f < NF; f++) {
 		const char *v = (const char *)sqlite3_column_text(st, f);
 		size_t n = (size_t)sqlite3_column_bytes(st, f);
@@ -755,7 +761,6 @@ merge_duplicates(struct imp *m)
 	struct st_buf sql = { 0 };
 	sqlite3_stmt *dups, *get = NULL, *keeper_hash = NULL, *moves = NULL, *del = NULL;
 	sqlite3_int64 keeper = 0;
-	const unsigned char *prev = NULL;
 	char *prevkey = NULL;
 	int f, rc = -1;
 
@@ -784,9 +789,9 @@ merge_duplicates(struct imp *m)
 		goto out;
 	while ((rc = sqlite3_step(dups)) == SQLITE_ROW) {
 		sqlite3_int64 id = sqlite3_column_int64(dups, 0);
+		const unsigned char *prev = sqlite3_column_text(dups, 1);
 		int same;
 
-		prev = sqlite3_column_text(dups, 1);
 		if (prevkey == NULL || strcmp(prevkey, (const char *)prev) != 0) {
 			free(prevkey);
 			prevkey = st_xstrdup((const char *)prev);

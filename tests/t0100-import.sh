@@ -216,6 +216,18 @@ test_expect_success 'a bulk load merges rows of the file that share a key' '
 	[ "$(sqlite3 bulk.db "SELECT count(*) FROM sqlite_master WHERE type = \"index\" AND tbl_name = \"contacts\"")" -ge 6 ]
 '
 
+test_expect_success 'a bulk load merges repeated keys whose fields are long' '
+	long=$(printf "%0300d" 0 | tr 0 x) &&
+	{
+		echo "ncid,first_name,middle_name,last_name,address,city" &&
+		echo "L1,$long,$long,$long,$long,$long" &&
+		echo "L1,$long,$long,$long,$long,Raleigh"
+	} >long.csv &&
+	st-import --db long.db --key voter_id=ncid long.csv >out &&
+	test_grep "read 2, inserted 1, updated 1" out &&
+	[ "$(sqlite3 long.db "SELECT city FROM contacts")" = Raleigh ]
+'
+
 test_expect_success 'tags are added once; a repeated key applies its rows in order' '
 	st-import --db bulk.db --key voter_id=ncid --tag a --tag b dups.csv >out &&
 	test_grep "inserted 0, updated 3, unchanged 1" out &&
