@@ -353,14 +353,15 @@ checkin(sqlite3 *db, long shift, const char *by)
 	}
 }
 
-static int
+/* Run subcommand cmd; any failure exits with its status. */
+static void
 run(sqlite3 *db, const char *cmd, char **argv, struct args *a)
 {
 	struct st_error err = { 0 };
 	struct st_out *out;
 	long id, id2, n;
 	const char *res;
-	int rc = 0;
+	int rc;
 
 	if (strcmp(cmd, "create") == 0) {
 		if (st_event_create(db, &a->ev, &id, &err) < 0)
@@ -434,7 +435,6 @@ run(sqlite3 *db, const char *cmd, char **argv, struct args *a)
 			cli_die_err(&err);
 		printf("%ld levels changed\n", n);
 	}
-	return rc;
 }
 
 int

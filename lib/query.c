@@ -266,19 +266,17 @@ st_query_add(struct st_query *q, const char *name, const char *value, struct st_
 		goto done;
 	}
 	if (d->arg == ST_ARG_WHERE) {
-		if (add_where(&c, value, err) < 0) {
-			free(c.value);
-			st_strv_free(c.args);
-			return -1;
-		}
+		if (add_where(&c, value, err) < 0)
+			goto fail;
 		goto done;
 	}
-	c.args = d->arg == ST_ARG_NONE ? st_xcalloc(1, sizeof(char *)) :
-	    d->arg == ST_ARG_INT ? st_split_list(NULL) : st_split_list(value);
-	if (d->arg == ST_ARG_INT) {
-		st_strv_free(c.args);
+	if (d->arg == ST_ARG_NONE) {
+		c.args = st_xcalloc(1, sizeof(char *));
+	} else if (d->arg == ST_ARG_INT) {
 		c.args = st_xcalloc(2, sizeof(char *));
 		c.args[0] = st_xstrdup(value);
+	} else {
+		c.args = st_split_list(value);
 	}
 	n = st_strv_len(c.args);
 	if (d->arg != ST_ARG_NONE && n == 0) {
