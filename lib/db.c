@@ -9,6 +9,7 @@
 
 #include "st/db.h"
 #include "st/error.h"
+#include "st/util.h"
 #include "st/exit.h"
 #include "st/util.h"
 
@@ -55,24 +56,86 @@ st_db_prepare(sqlite3 *db, const char *sql, struct st_error *err)
 	return st;
 }
 
+/* How deep each connection's transactions are nested: a begin inside a
+ * transaction is a savepoint, so library functions that keep their own
+ * transaction compose inside a caller's (an import's batch). */
+struct nest {
+	sqlite3 *db;
+	int depth;
+	struct nest *next;
+};
+static struct nest *nests;
+
+static struct nest *
+nest_of(sqlite3 *db, int create)
+{
+	struct nest *n;
+
+	for (n = nests; n && n->db != db; n = n->next)
+		;
+	if (n == NULL && create) {
+		n = st_xcalloc(1, sizeof(*n));
+		n->db = db;
+		n->next = nests;
+		nests = n;
+	}
+	return n;
+}
+
+/* The outermost transaction ended: forget the connection. */
+static void
+nest_end(sqlite3 *db)
+{
+	struct nest **p, *n;
+
+	for (p = &nests; *p && (*p)->db != db; p = &(*p)->next)
+		;
+	if ((n = *p) != NULL) {
+		*p = n->next;
+		free(n);
+	}
+}
+
 int
 st_db_begin(sqlite3 *db, struct st_error *err)
 {
+	struct nest *n = nest_of(db, 0);
+
+	if (n && n->depth > 0) {
+		if (sqlite3_exec(db, "SAVEPOINT st_nested", NULL, NULL, NULL) != SQLITE_OK)
+			return st_error_db(err, db, "cannot start a savepoint");
+		n->depth++;
+		return 0;
+	}
 	if (sqlite3_db_readonly(db, "main") == 1)
 		return st_error_set(err, ST_EXIT_FAIL, "database '%s' is read-only",
 		    sqlite3_db_filename(db, "main"));
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return st_error_db(err, db, "cannot start a transaction on '%s'",
 		    sqlite3_db_filename(db, "main"));
+	nest_of(db, 1)->depth = 1;
 	return 0;
 }
 
 int
 st_db_commit(sqlite3 *db, struct st_error *err)
 {
+	struct nest *n = nest_of(db, 0);
+
+	if (n && n->depth > 1) {
+		if (sqlite3_exec(db, "RELEASE st_nested", NULL, NULL, NULL) != SQLITE_OK) {
+			st_error_db(err, db, "cannot release a savepoint");
+			st_db_rollback(db);
+			return -1;
+		}
+		n->depth--;
+		return 0;
+	}
+	nest_end(db);
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		st_error_db(err, db, "cannot commit to '%s'", sqlite3_db_filename(db, "main"));
-		st_db_rollback(db);
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
 	return 0;
@@ -81,6 +144,14 @@ st_db_commit(sqlite3 *db, struct st_error *err)
 void
 st_db_rollback(sqlite3 *db)
 {
+	struct nest *n = nest_of(db, 0);
+
+	if (n && n->depth > 1) {
+		sqlite3_exec(db, "ROLLBACK TO st_nested; RELEASE st_nested", NULL, NULL, NULL);
+		n->depth--;
+		return;
+	}
+	nest_end(db);
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }

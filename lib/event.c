@@ -357,18 +357,29 @@ int
 st_rsvp(sqlite3 *db, long shift, long contact, const char *status, const char *source,
     long referred_by, int waitlist_ok, const char **result, struct st_error *err)
 {
-	static const char *const statuses[] = { "yes", "maybe", "no", NULL };
-	const char *want = status ? status : "yes";
+	struct st_rsvp_in in = { status, source, referred_by, -1, waitlist_ok, 0 };
+
+	return st_rsvp_set(db, shift, contact, &in, result, NULL, err);
+}
+
+int
+st_rsvp_set(sqlite3 *db, long shift, long contact, const struct st_rsvp_in *in,
+    const char **result, long *id, struct st_error *err)
+{
+	static const char *const statuses[] = { "yes", "maybe", "no", "cancelled", NULL };
+	const char *want = in->status ? in->status : "yes";
 	char now[21], *cur = NULL;
-	long live = 0, cap = 0, taken = 0;
+	long live = 0, cap = 0, taken = 0, conf = 0;
 	int rc, i, full = 0;
 
 	for (i = 0; statuses[i] && strcmp(statuses[i], want) != 0; i++)
 		;
 	if (statuses[i] == NULL)
-		return st_error_set(err, ST_EXIT_USAGE, "invalid RSVP status '%s' (yes, maybe, no)",
-		    want);
+		return st_error_set(err, ST_EXIT_USAGE, "invalid RSVP status '%s' (yes, maybe, no, "
+		    "cancelled)", want);
 	want = statuses[i];
+	if (id)
+		*id = 0;
 	if (st_db_begin(db, err) < 0)
 		return -1;
 	rc = st_shift_open(db, shift, err);
@@ -379,6 +390,9 @@ st_rsvp(sqlite3 *db, long shift, long contact, const char *status, const char *s
 		    "?2 AND status IN ('yes', 'maybe', 'waitlisted')", "ii", shift, contact);
 	if (rc > 0)
 		cur = text(db, err, &rc, "SELECT status FROM rsvps WHERE id = ?", live);
+	if (rc > 0 && st_db_scalarf(db, err, &conf, "SELECT confirmed FROM rsvps WHERE id = ?", "i",
+	    live) < 0)
+		rc = -1;
 	if (rc >= 0 && strcmp(want, "yes") == 0) {
 		if (cur && (strcmp(cur, "yes") == 0 || strcmp(cur, "waitlisted") == 0)) {
 			want = strcmp(cur, "yes") == 0 ? "yes" : "waitlisted";   /* no change */
@@ -388,7 +402,7 @@ st_rsvp(sqlite3 *db, long shift, long contact, const char *status, const char *s
 			if (rc > 0 && (rc = st_db_scalarf(db, err, &taken, "SELECT count(*) FROM rsvps "
 			    "WHERE shift_id = ? AND status = 'yes'", "i", shift)) >= 0)
 				full = taken >= cap;
-			if (rc >= 0 && full && !waitlist_ok)
+			if (rc >= 0 && full && !in->waitlist_ok)
 				rc = st_error_set(err, ST_EXIT_DATA, "shift %ld is full (%ld of %ld "
 				    "places taken)", shift, taken, cap);
 			if (full)
@@ -396,20 +410,29 @@ st_rsvp(sqlite3 *db, long shift, long contact, const char *status, const char *s
 		}
 	}
 	st_now_iso(now);
-	if (rc >= 0 && live && strcmp(cur, want) == 0) {
+	if (rc >= 0 && live && strcmp(cur, want) == 0 && (in->confirmed < 0 || in->confirmed == conf)) {
 		/* Nothing changes: keep the place (and a place in the waitlist's order). */
 	} else if (rc >= 0 && live) {
-		/* "no" ends a live RSVP, which stays as history; leaving "yes" frees a place. */
+		/* "no" ends a live RSVP, which stays as history; leaving "yes" frees a place.
+		 * The same status keeps its time, and so its place in the waitlist. */
 		if (st_db_execf(db, err, "UPDATE rsvps SET status = ?2, source = coalesce(?3, source), "
-		    "updated_at = ?4 WHERE id = ?1", "ittt", live, want, source, now) < 0)
+		    "confirmed = CASE WHEN ?5 >= 0 THEN ?5 ELSE confirmed END, import_id = "
+		    "coalesce(?6, import_id), updated_at = CASE WHEN status = ?2 THEN updated_at ELSE ?4 "
+		    "END WHERE id = ?1", "itttiI", live, want, in->source, now,
+		    (long)in->confirmed, in->import_id) < 0)
 			rc = -1;
 		else if (strcmp(cur, "yes") == 0 && strcmp(want, "yes") != 0)
 			rc = promote(db, shift, NULL, err);
+		if (id)
+			*id = live;
 	} else if (rc >= 0) {
 		if (st_db_execf(db, err, "INSERT INTO rsvps(contact_id, shift_id, status, source, referred_by, "
-		    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)", "iittIt", contact,
-		    shift, want, source, referred_by, now) < 0)
+		    "confirmed, import_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, max(?6, 0), "
+		    "?7, ?8, ?8)", "iittIiIt", contact, shift, want, in->source, in->referred_by,
+		    (long)in->confirmed, in->import_id, now) < 0)
 			rc = -1;
+		else if (id)
+			*id = (long)sqlite3_last_insert_rowid(db);
 	}
 	free(cur);
 	if (result)
@@ -460,20 +483,71 @@ update_level(sqlite3 *db, long contact, struct st_error *err)
 int
 st_levels_recompute(sqlite3 *db, long *changed, struct st_error *err)
 {
+	return st_levels_update(db, 0, changed, err);
+}
+
+int
+st_levels_update(sqlite3 *db, long import_id, long *changed, struct st_error *err)
+{
 	long n;
 
 	if (st_db_begin(db, err) < 0)
 		return -1;
-	n = st_db_execf(db, err, SET_LEVEL, "");
+	n = import_id > 0 ? st_db_execf(db, err, SET_LEVEL " AND id IN (SELECT contact_id FROM "
+	    "attendance WHERE import_id = ?1)", "i", import_id) : st_db_execf(db, err, SET_LEVEL, "");
 	if (changed)
 		*changed = n;
 	return commit(db, n < 0 ? -1 : 0, err);
 }
 
 int
+st_attend_mark(sqlite3 *db, sqlite3_stmt **cache, long shift, long contact, int no_show,
+    const char *at, const char *by, long import_id, struct st_error *err)
+{
+	sqlite3_stmt *st = *cache;
+
+	/* A walk-in is someone who came without a live RSVP. */
+	if (st == NULL && (st = *cache = st_db_prepare(db, "INSERT INTO attendance(contact_id, "
+	    "shift_id, status, checked_in_at, checked_in_by, walk_in, import_id, created_at) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?3 = 'attended' AND NOT EXISTS (SELECT 1 FROM rsvps WHERE "
+	    "shift_id = ?2 AND contact_id = ?1 AND status IN ('yes', 'maybe', 'waitlisted')), ?6, "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) ON CONFLICT(contact_id, shift_id) DO UPDATE SET "
+	    "status = excluded.status, checked_in_at = excluded.checked_in_at, checked_in_by = "
+	    "excluded.checked_in_by, walk_in = excluded.walk_in, import_id = excluded.import_id "
+	    "WHERE (status, checked_in_at, checked_in_by, walk_in, import_id) IS NOT "
+	    "(excluded.status, excluded.checked_in_at, excluded.checked_in_by, excluded.walk_in, "
+	    "excluded.import_id)", err)) == NULL)
+		return -1;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, contact);
+	sqlite3_bind_int64(st, 2, shift);
+	sqlite3_bind_text(st, 3, no_show ? "no_show" : "attended", -1, SQLITE_STATIC);
+	if (at && !no_show)
+		sqlite3_bind_text(st, 4, at, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
+	if (by)
+		sqlite3_bind_text(st, 5, by, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 5);
+	if (import_id > 0)
+		sqlite3_bind_int64(st, 6, import_id);
+	else
+		sqlite3_bind_null(st, 6);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		st_error_db(err, db, "cannot record attendance");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return sqlite3_changes(db) > 0;
+}
+
+int
 st_attend(sqlite3 *db, long shift, long contact, int no_show, const char *by,
     struct st_error *err)
 {
+	sqlite3_stmt *st = NULL;
 	char now[21];
 	int rc;
 
@@ -483,15 +557,9 @@ st_attend(sqlite3 *db, long shift, long contact, int no_show, const char *by,
 	rc = st_shift_open(db, shift, err);
 	if (rc >= 0)
 		rc = check_contact(db, contact, err);
-	/* A walk-in is someone who came without a live RSVP. */
-	if (rc >= 0 && st_db_execf(db, err, "INSERT INTO attendance(contact_id, shift_id, status, "
-	    "checked_in_at, checked_in_by, walk_in, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?3 = "
-	    "'attended' AND NOT EXISTS (SELECT 1 FROM rsvps WHERE shift_id = ?2 AND contact_id = ?1 "
-	    "AND status IN ('yes', 'maybe', 'waitlisted')), ?6) ON CONFLICT(contact_id, shift_id) DO UPDATE SET "
-	    "status = excluded.status, checked_in_at = excluded.checked_in_at, checked_in_by = "
-	    "excluded.checked_in_by, walk_in = excluded.walk_in", "iitttt", contact, shift, no_show ? "no_show" : "attended",
-	    no_show ? NULL : now, by, now) < 0)
-		rc = -1;
+	if (rc >= 0)
+		rc = st_attend_mark(db, &st, shift, contact, no_show, now, by, 0, err);
+	sqlite3_finalize(st);
 	if (rc >= 0)
 		rc = update_level(db, contact, err);
 	return commit(db, rc < 0 ? -1 : 0, err);

@@ -36,7 +36,10 @@ long st_db_execf(sqlite3 *db, struct st_error *err, const char *sql, const char 
 int st_db_scalarf(sqlite3 *db, struct st_error *err, long *out, const char *sql,
     const char *types, ...);
 
-/* BEGIN IMMEDIATE (waiting on the busy timeout), COMMIT and ROLLBACK. */
+/* BEGIN IMMEDIATE (waiting on the busy timeout), COMMIT and ROLLBACK. Inside
+ * a transaction begun by st_db_begin they nest: a savepoint that commit
+ * releases and rollback rolls back to, so a function that keeps its own
+ * transaction can run as one step of a caller's. */
 int st_db_begin(sqlite3 *db, struct st_error *err);
 int st_db_commit(sqlite3 *db, struct st_error *err);
 void st_db_rollback(sqlite3 *db);

@@ -59,6 +59,22 @@ int st_contact_resolve(sqlite3 *db, const char *who, long *id, struct st_error *
 int st_rsvp(sqlite3 *db, long shift, long contact, const char *status, const char *source,
     long referred_by, int waitlist_ok, const char **result, struct st_error *err);
 
+/* What st_rsvp_set records. */
+struct st_rsvp_in {
+	const char *status;     /* "yes" (NULL), "maybe", "no" or "cancelled" */
+	const char *source;     /* may be NULL */
+	long referred_by;       /* a contact id, or 0 */
+	int confirmed;          /* 1 or 0 sets the confirmation; -1 leaves it */
+	int waitlist_ok;
+	long import_id;         /* > 0: the import batch writing it, recorded on the row */
+};
+
+/* st_rsvp with every detail: "no" and "cancelled" end a live RSVP (or, with
+ * none, record the answer). *id (may be NULL) gets the RSVP written, or the
+ * live one left as it was, 0 if none. */
+int st_rsvp_set(sqlite3 *db, long shift, long contact, const struct st_rsvp_in *in,
+    const char **result, long *id, struct st_error *err);
+
 /* Cancel contact's live RSVP to shift; the first on the waitlist moves up
  * into a freed place (*promoted gets that contact, or 0). */
 int st_rsvp_cancel(sqlite3 *db, long shift, long contact, long *promoted, struct st_error *err);
@@ -68,6 +84,15 @@ int st_rsvp_cancel(sqlite3 *db, long shift, long contact, long *promoted, struct
  * is refused. Updates the contact's attended count and engagement level. */
 int st_attend(sqlite3 *db, long shift, long contact, int no_show, const char *by,
     struct st_error *err);
+
+/* Record one attendance mark in the caller's transaction, for loops that
+ * record many: the statement is prepared into *cache on first use (the
+ * caller finalizes it). The shift and contact are not checked and levels are
+ * not updated (see st_levels_update). at is the check-in time (NULL: none),
+ * import_id > 0 the batch writing it. Returns 1 if the mark was written or
+ * changed, 0 if it was already so, -1 on error. */
+int st_attend_mark(sqlite3 *db, sqlite3_stmt **cache, long shift, long contact, int no_show,
+    const char *at, const char *by, long import_id, struct st_error *err);
 
 /* Undo contact's attendance mark for shift (the check-in desk's undo). */
 int st_attend_undo(sqlite3 *db, long shift, long contact, struct st_error *err);
@@ -81,6 +106,10 @@ int st_contact_set_organizer(sqlite3 *db, long contact, long organizer, struct s
  * (0: contact, 1: attended once, 2: attended twice or more, 3: host or lead);
  * *changed gets how many contacts changed. */
 int st_levels_recompute(sqlite3 *db, long *changed, struct st_error *err);
+
+/* The same for the contacts with attendance recorded by import batch
+ * import_id (all contacts when import_id is 0). */
+int st_levels_update(sqlite3 *db, long import_id, long *changed, struct st_error *err);
 
 /* Write shifts with their events to out: when > 0 only upcoming ones (ends
  * after now), < 0 only past ones, 0 all; kind NULL for any kind; event > 0
