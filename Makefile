@@ -41,7 +41,7 @@ all: $(PROGS)
 $(B)/lib $(B)/cmd $(B)/tests $(B)/tools $(BIN):
 	mkdir -p $@
 
-$(B)/lib/%.o: lib/%.c $(wildcard include/st/*.h) | $(B)/lib
+$(B)/lib/%.o: lib/%.c $(wildcard include/st/*.h lib/*.h) | $(B)/lib
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The migrations, compiled in so an installed st needs no data files to open a database.

@@ -9,6 +9,7 @@
 #include "st/error.h"
 #include "st/exit.h"
 #include "st/import.h"
+#include "import_priv.h"
 #include "st/out.h"
 #include "st/util.h"
 
@@ -55,7 +56,6 @@ struct imp {
 	struct st_buf norm;
 	struct st_buf extra;
 	uint64_t hash;
-	struct st_cell *rcells;
 };
 
 static int
@@ -384,6 +384,83 @@ build_extra(struct imp *m)
 	return 0;
 }
 
+int
+st_import_reject(struct st_out *rejects, struct st_csvin *in, const struct st_csv_row *row,
+    const char *reason, struct st_error *err)
+{
+	size_t i, ncols = st_csvin_ncols(in);
+	struct st_cell *cells = st_xcalloc(ncols + 3, sizeof(*cells));
+	struct st_buf surplus = { 0 };
+	char line[32];
+	int rc;
+
+	snprintf(line, sizeof(line), "%ld", row->line);
+	cells[0] = (struct st_cell){ ST_INT, line, strlen(line) };
+	cells[1] = (struct st_cell){ ST_TEXT, reason, strlen(reason) };
+	for (i = 0; i < ncols; i++)
+		cells[i + 2] = i < row->n ? (struct st_cell){ ST_TEXT, row->f[i], row->len[i] } :
+		    (struct st_cell){ ST_NULL, NULL, 0 };
+	if (row->n > ncols && ncols > 0) {
+		/* Keep the surplus fields too, joined onto the last column. */
+		st_buf_add(&surplus, row->f[ncols - 1], row->len[ncols - 1]);
+		for (i = ncols; i < row->n; i++) {
+			st_buf_addc(&surplus, st_csvin_delim(in));
+			st_buf_add(&surplus, row->f[i], row->len[i]);
+		}
+		cells[ncols + 1] = (struct st_cell){ ST_TEXT, surplus.s, surplus.len };
+	}
+	cells[ncols + 2] = (struct st_cell){ ST_TEXT, row->raw ? row->raw : "", row->raw_len };
+	rc = st_out_row(rejects, cells);
+	st_buf_free(&surplus);
+	free(cells);
+	if (rc != 0)
+		return st_error_set(err, ST_EXIT_FAIL, "cannot write the rejects file");
+	return 0;
+}
+
+void
+st_import_rejects_begin(struct st_out *rejects, struct st_csvin *in)
+{
+	/* JSON Lines rejects also keep the line itself: it may hold keys no column has. */
+	size_t i, ncols = st_csvin_ncols(in);
+	const char *const *names = st_csvin_names(in);
+	const char **cols = st_xcalloc(ncols + 3, sizeof(*cols));
+
+	cols[0] = "line";
+	cols[1] = "reason";
+	for (i = 0; i < ncols; i++)
+		cols[i + 2] = names[i];
+	if (st_csvin_is_jsonl(in))
+		cols[ncols + 2] = "_json";
+	st_out_columns(rejects, ncols + 2 + (size_t)st_csvin_is_jsonl(in), cols);
+	free(cols);
+}
+
+int
+st_import_row_bad(struct st_csvin *in, const struct st_csv_row *row, char *reason, size_t size)
+{
+	size_t i, len, ncols = st_csvin_ncols(in);
+	const char *const *names = st_csvin_names(in);
+
+	if (row->problem == ST_ROW_NUL)
+		snprintf(reason, size, "field '%s' contains a NUL byte", names[row->problem_col]);
+	else if (row->problem == ST_ROW_BAD_UTF8)
+		snprintf(reason, size, "field '%s' is not valid UTF-8", names[row->problem_col]);
+	else if (row->problem == ST_ROW_BAD_JSON)
+		snprintf(reason, size, "%s", row->problem_msg);
+	else if (row->n < ncols)
+		snprintf(reason, size, "row has %zu fields, the header has %zu", row->n, ncols);
+	else
+		reason[0] = '\0';
+	/* Empty fields past the header's end are tolerated; anything else is not. */
+	for (i = ncols; reason[0] == '\0' && i < row->n; i++) {
+		st_import_trim(row->f[i], row->len[i], &len);
+		if (len > 0)
+			snprintf(reason, size, "row has %zu fields, the header has %zu", row->n, ncols);
+	}
+	return reason[0] != '\0';
+}
+
 static int
 reject(struct imp *m, const struct st_csv_row *row, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -391,10 +468,8 @@ reject(struct imp *m, const struct st_csv_row *row, const char *fmt, ...)
 static int
 reject(struct imp *m, const struct st_csv_row *row, const char *fmt, ...)
 {
-	char reason[512], line[32];
+	char reason[512];
 	va_list ap;
-	size_t i;
-	struct st_buf surplus = { 0 };
 
 	m->res->rejected++;
 	if (m->o->rejects == NULL)
@@ -402,31 +477,11 @@ reject(struct imp *m, const struct st_csv_row *row, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	snprintf(line, sizeof(line), "%ld", row->line);
-	m->rcells[0] = (struct st_cell){ ST_INT, line, strlen(line) };
-	m->rcells[1] = (struct st_cell){ ST_TEXT, reason, strlen(reason) };
-	for (i = 0; i < m->ncols; i++)
-		m->rcells[i + 2] = i < row->n ? (struct st_cell){ ST_TEXT, row->f[i], row->len[i] } :
-		    (struct st_cell){ ST_NULL, NULL, 0 };
-	if (row->n > m->ncols && m->ncols > 0) {
-		/* Keep the surplus fields too, joined onto the last column. */
-		st_buf_add(&surplus, row->f[m->ncols - 1], row->len[m->ncols - 1]);
-		for (i = m->ncols; i < row->n; i++) {
-			st_buf_addc(&surplus, st_csvin_delim(m->in));
-			st_buf_add(&surplus, row->f[i], row->len[i]);
-		}
-		m->rcells[m->ncols + 1] = (struct st_cell){ ST_TEXT, surplus.s, surplus.len };
-	}
-	m->rcells[m->ncols + 2] = (struct st_cell){ ST_TEXT, row->raw ? row->raw : "", row->raw_len };
-	i = (size_t)st_out_row(m->o->rejects, m->rcells);
-	st_buf_free(&surplus);
-	if (i != 0)
-		return st_error_set(m->err, ST_EXIT_FAIL, "cannot write the rejects file");
-	return 0;
+	return st_import_reject(m->o->rejects, m->in, row, reason, m->err);
 }
 
-static const char *
-trimmed(const char *s, size_t len, size_t *outlen)
+const char *
+st_import_trim(const char *s, size_t len, size_t *outlen)
 {
 	while (len && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
 		s++, len--;
@@ -440,7 +495,7 @@ trimmed(const char *s, size_t len, size_t *outlen)
 static void
 add_extra(struct imp *m, size_t col, const char *s, size_t len)
 {
-	s = trimmed(s, len, &len);
+	s = st_import_trim(s, len, &len);
 	if (len == 0)
 		return;
 	m->ekey[m->nextra] = m->extra_key[col];
@@ -454,26 +509,12 @@ static int
 normalize_row(struct imp *m, const struct st_csv_row *row, int *ok)
 {
 	size_t i, need = 0;
+	char reason[512];
 	int f;
 
 	*ok = 0;
-	if (row->problem == ST_ROW_NUL)
-		return reject(m, row, "field '%s' contains a NUL byte", m->names[row->problem_col]);
-	if (row->problem == ST_ROW_BAD_UTF8)
-		return reject(m, row, "field '%s' is not valid UTF-8", m->names[row->problem_col]);
-	if (row->problem == ST_ROW_BAD_JSON)
-		return reject(m, row, "%s", row->problem_msg);
-	if (row->n < m->ncols)
-		return reject(m, row, "row has %zu fields, the header has %zu", row->n, m->ncols);
-	/* Empty fields past the header's end are tolerated; anything else is not. */
-	for (i = m->ncols; i < row->n; i++) {
-		size_t len;
-
-		trimmed(row->f[i], row->len[i], &len);
-		if (len > 0)
-			return reject(m, row, "row has %zu fields, the header has %zu", row->n,
-			    m->ncols);
-	}
+	if (st_import_row_bad(m->in, row, reason, sizeof(reason)))
+		return reject(m, row, "%s", reason);
 	for (f = 0; f < NF; f++)
 		m->val[f] = NULL;
 	m->nextra = 0;
@@ -868,42 +909,37 @@ saved_index_free(struct saved_index *si)
 	free(si->sql);
 }
 
-static int
-start_batch(struct imp *m)
+int
+st_import_batch_start(sqlite3 *db, const char *kind, const struct st_import_opts *o,
+    const char *now, long *id, struct st_error *err)
 {
 	json_t *opts = json_object(), *tags = json_array(), *maps = json_array();
-	sqlite3_stmt *st;
 	char *text;
 	size_t i;
-	int rc;
+	long rc;
 
-	for (i = 0; m->o->tags && m->o->tags[i]; i++)
-		json_array_append_new(tags, json_string(m->o->tags[i]));
-	for (i = 0; m->o->maps && m->o->maps[i]; i++)
-		json_array_append_new(maps, json_string(m->o->maps[i]));
-	json_object_set_new(opts, "key", m->o->key ? json_string(m->o->key) : json_null());
-	json_object_set_new(opts, "keep_existing", json_boolean(m->o->keep_existing));
+	for (i = 0; o->tags && o->tags[i]; i++)
+		json_array_append_new(tags, json_string(o->tags[i]));
+	for (i = 0; o->maps && o->maps[i]; i++)
+		json_array_append_new(maps, json_string(o->maps[i]));
+	json_object_set_new(opts, "key", o->key ? json_string(o->key) : json_null());
+	json_object_set_new(opts, "keep_existing", json_boolean(o->keep_existing));
 	json_object_set_new(opts, "tags", tags);
 	json_object_set_new(opts, "map", maps);
+	if (o->event > 0)
+		json_object_set_new(opts, "event", json_integer(o->event));
+	if (o->shift > 0)
+		json_object_set_new(opts, "shift", json_integer(o->shift));
+	if (o->tz)
+		json_object_set_new(opts, "tz", json_string(o->tz));
 	text = json_dumps(opts, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(opts);
-	st = st_db_prepare(m->db, "INSERT INTO imports(kind, file, source, options, started_at) "
-	    "VALUES ('contacts', ?1, ?2, ?3, ?4)", m->err);
-	if (st == NULL) {
-		free(text);
-		return -1;
-	}
-	sqlite3_bind_text(st, 1, m->o->name, -1, SQLITE_STATIC);
-	if (m->o->source)
-		sqlite3_bind_text(st, 2, m->o->source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, m->now, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	rc = st_db_execf(db, err, "INSERT INTO imports(kind, file, source, options, started_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)", "ttttt", kind, o->name, o->source, text, now);
 	free(text);
-	if (rc != SQLITE_DONE)
-		return fail_db(m, "cannot record the import");
-	m->import_id = (long)sqlite3_last_insert_rowid(m->db);
+	if (rc < 0)
+		return -1;
+	*id = (long)sqlite3_last_insert_rowid(db);
 	return 0;
 }
 
@@ -938,32 +974,20 @@ make_tags(struct imp *m)
 	return 0;
 }
 
-static int
-finish_batch(struct imp *m)
+int
+st_import_batch_finish(sqlite3 *db, long id, const struct st_import_result *r,
+    const char *analyze, struct st_error *err)
 {
-	sqlite3_stmt *st = st_db_prepare(m->db, "UPDATE imports SET finished_at = ?1, rows_read = ?2, "
-	    "inserted = ?3, updated = ?4, unchanged = ?5, rejected = ?6 WHERE id = ?7", m->err);
 	char now[21];
-	int rc;
 
-	if (st == NULL)
-		return -1;
 	st_now_iso(now);
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, m->res->read);
-	sqlite3_bind_int64(st, 3, m->res->inserted);
-	sqlite3_bind_int64(st, 4, m->res->updated);
-	sqlite3_bind_int64(st, 5, m->res->unchanged);
-	sqlite3_bind_int64(st, 6, m->res->rejected);
-	sqlite3_bind_int64(st, 7, m->import_id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return fail_db(m, "cannot record the import");
+	if (st_db_execf(db, err, "UPDATE imports SET finished_at = ?1, rows_read = ?2, inserted = ?3, "
+	    "updated = ?4, unchanged = ?5, rejected = ?6 WHERE id = ?7", "tiiiiii", now, r->read,
+	    r->inserted, r->updated, r->unchanged, r->rejected, id) < 0)
+		return -1;
 	/* Planner statistics so segments start from the most selective index; sampled
 	 * ones misjudge columns with few values, such as the language. */
-	return st_db_exec(m->db, "PRAGMA analysis_limit = 0; ANALYZE contacts; ANALYZE contact_tags",
-	    m->err);
+	return st_db_exec(db, analyze, err);
 }
 
 static int
@@ -1035,7 +1059,6 @@ imp_free(struct imp *m)
 	free(m->ekey);
 	free(m->eval);
 	free(m->elen);
-	free(m->rcells);
 	st_buf_free(&m->norm);
 	st_buf_free(&m->extra);
 	st_csvin_close(m->in);
@@ -1049,7 +1072,6 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	struct saved_index si = { 0 };
 	struct st_csv_row *row;
 	int rc, empty = 0, journal = 0;
-	size_t i;
 
 	memset(res, 0, sizeof(*res));
 	m.db = db;
@@ -1067,20 +1089,8 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	m.ekey = st_xcalloc(m.ncols + 1, sizeof(*m.ekey));
 	m.eval = st_xcalloc(m.ncols + 1, sizeof(*m.eval));
 	m.elen = st_xcalloc(m.ncols + 1, sizeof(*m.elen));
-	m.rcells = st_xcalloc(m.ncols + 3, sizeof(*m.rcells));
-	if (o->rejects) {
-		/* JSON Lines rejects also keep the line itself: it may hold keys no column has. */
-		const char **cols = st_xcalloc(m.ncols + 3, sizeof(*cols));
-
-		cols[0] = "line";
-		cols[1] = "reason";
-		for (i = 0; i < m.ncols; i++)
-			cols[i + 2] = m.names[i];
-		if (st_csvin_is_jsonl(m.in))
-			cols[m.ncols + 2] = "_json";
-		st_out_columns(o->rejects, m.ncols + 2 + (size_t)st_csvin_is_jsonl(m.in), cols);
-		free(cols);
-	}
+	if (o->rejects)
+		st_import_rejects_begin(o->rejects, m.in);
 	if (map_columns(&m) < 0) {
 		imp_free(&m);
 		return -1;
@@ -1104,7 +1114,7 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	}
 	/* A bigger page cache for the load, still well under the memory budget. */
 	sqlite3_exec(db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
-	if (start_batch(&m) < 0 || make_tags(&m) < 0 || prepare(&m) < 0 || is_empty(&m, &empty) < 0)
+	if (st_import_batch_start(db, "contacts", o, m.now, &m.import_id, err) < 0 || make_tags(&m) < 0 || prepare(&m) < 0 || is_empty(&m, &empty) < 0)
 		goto fail;
 	if (empty && bulk_key(&m)) {
 		m.bulk = 1;
@@ -1122,7 +1132,8 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 		goto fail;
 	if (m.bulk && restore_indexes(&m, &si) < 0)
 		goto fail;
-	if (finish_batch(&m) < 0)
+	if (st_import_batch_finish(db, m.import_id, res, "PRAGMA analysis_limit = 0; "
+	    "ANALYZE contacts; ANALYZE contact_tags", err) < 0)
 		goto fail;
 	if (o->dry_run) {
 		st_db_rollback(db);

@@ -30,11 +30,15 @@ struct st_import_opts {
 	void (*mapped)(void *arg, const char *column, const char *field); /* told where each
 	                             column goes: a field, "extra.NAME" or "-"; may be NULL */
 	void *mapped_arg;
+	/* Events, shifts, RSVPs and attendance (st_import_activity): */
+	long event, shift;        /* > 0: every row is for this event or shift */
+	const char *tz;           /* the time zone of events the rows create; may be NULL */
 };
 
 struct st_import_result {
 	long id;                  /* the batch (0 for a dry run) */
 	long read, inserted, updated, unchanged, rejected;
+	long contacts_added;      /* st_import_activity: people it did not know */
 };
 
 /* Import the contacts in o->fp into db in one transaction: map columns to

@@ -1,0 +1,38 @@
+/* What the importers of contacts and of events share (not installed). */
+#ifndef ST_IMPORT_PRIV_H
+#define ST_IMPORT_PRIV_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "st/csvin.h"
+#include "st/import.h"
+
+struct st_error;
+struct st_out;
+
+/* Record a new import batch of kind with o's options; *id gets it. */
+int st_import_batch_start(sqlite3 *db, const char *kind, const struct st_import_opts *o,
+    const char *now, long *id, struct st_error *err);
+
+/* Record batch id's counts when it ends, then run analyze (SQL). */
+int st_import_batch_finish(sqlite3 *db, long id, const struct st_import_result *r,
+    const char *analyze, struct st_error *err);
+
+/* Write the rejects file's header: line, reason, the input's columns (and
+ * _json for JSON Lines input). */
+void st_import_rejects_begin(struct st_out *rejects, struct st_csvin *in);
+
+/* Write row to the rejects file with the reason. */
+int st_import_reject(struct st_out *rejects, struct st_csvin *in, const struct st_csv_row *row,
+    const char *reason, struct st_error *err);
+
+/* 1 (and reason filled) if row cannot be read as a record of the input: a
+ * NUL byte, bad UTF-8 or JSON, too few fields or non-empty surplus ones. */
+int st_import_row_bad(struct st_csvin *in, const struct st_csv_row *row, char *reason,
+    size_t size);
+
+/* s[0..len) without leading and trailing blanks; *outlen gets the length. */
+const char *st_import_trim(const char *s, size_t len, size_t *outlen);
+
+#endif
