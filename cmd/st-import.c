@@ -1,4 +1,5 @@
-/* st-import: load contacts from CSV, TSV and other delimited files. */
+/* st-import: load contacts, events, shifts, RSVPs and attendance from CSV,
+ * TSV and JSON Lines files. */
 #include <jansson.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@ static const char usage[] =
     "usage: st-import [-nv] [--db FILE] [-k FIELD[=COLUMN]] [-m COLUMN=FIELD]... [-t TAG]...\n"
     "                 [-s NAME] [--keep-existing] [-r FILE] [-d C] [--no-header]\n"
     "                 [--columns NAMES] [--encoding ENC] [--json] [FILE...]\n"
+    "       st-import --kind KIND [-nv] [--db FILE] [--event ID | --shift ID] [--tz ZONE]\n"
+    "                 [-m COLUMN=FIELD]... [-s NAME] [-r FILE] [--json] [FILE...]\n"
     "       st-import [--db FILE] [--json] --undo ID\n"
     "       st-import [--db FILE] [--json] --list\n";
 
@@ -25,6 +28,10 @@ static const char help[] =
     "Load contacts into the st database. Each file is one import batch that\n"
     "--undo reverts. With no FILE, or FILE '-', read standard input.\n"
     "\n"
+    "      --kind KIND           contacts (default), events, shifts, rsvps or attendance\n"
+    "      --event ID            every row is for event ID\n"
+    "      --shift ID            every row is for shift ID\n"
+    "      --tz ZONE             the time zone of events the rows create\n"
     "  -k, --key FIELD[=COLUMN]  match rows to contacts on voter_id, van_id, phone or\n"
     "                            email (default: phone, else email)\n"
     "  -m, --map COLUMN=FIELD    map a column to a contact field ('-' drops it; any\n"
@@ -46,7 +53,7 @@ static const char help[] =
     "  -h, --help                show this help\n"
     "      --version             show the version\n";
 
-enum { OPT_DB = 256, OPT_KEEP, OPT_NOHEADER, OPT_COLUMNS, OPT_ENCODING, OPT_JSON, OPT_UNDO,
+enum { OPT_DB = 256, OPT_EVENT, OPT_KIND, OPT_SHIFT, OPT_TZ, OPT_KEEP, OPT_NOHEADER, OPT_COLUMNS, OPT_ENCODING, OPT_JSON, OPT_UNDO,
 	OPT_LIST, OPT_VERSION, OPT_LISTOPTS };
 
 static const char shortopts[] = "d:hk:m:nr:s:t:v";
@@ -56,17 +63,21 @@ static const struct option longopts[] = {
 	{ "delimiter", required_argument, NULL, 'd' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "encoding", required_argument, NULL, OPT_ENCODING },
+	{ "event", required_argument, NULL, OPT_EVENT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "keep-existing", no_argument, NULL, OPT_KEEP },
 	{ "key", required_argument, NULL, 'k' },
+	{ "kind", required_argument, NULL, OPT_KIND },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "list-options", no_argument, NULL, OPT_LISTOPTS },
 	{ "map", required_argument, NULL, 'm' },
 	{ "no-header", no_argument, NULL, OPT_NOHEADER },
 	{ "rejects", required_argument, NULL, 'r' },
+	{ "shift", required_argument, NULL, OPT_SHIFT },
 	{ "source", required_argument, NULL, 's' },
 	{ "tag", required_argument, NULL, 't' },
+	{ "tz", required_argument, NULL, OPT_TZ },
 	{ "undo", required_argument, NULL, OPT_UNDO },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -103,13 +114,17 @@ progress(void *arg, size_t bytes, long rows)
 }
 
 static void
-print_summary(const char *file, const struct st_import_result *r, int json, int dry_run)
+print_summary(const char *file, const struct st_import_result *r, int json, int dry_run,
+    int activity)
 {
 	if (json) {
 		json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:b}", "import",
 		    (json_int_t)r->id, "file", file, "read", (json_int_t)r->read, "inserted",
 		    (json_int_t)r->inserted, "updated", (json_int_t)r->updated, "unchanged",
 		    (json_int_t)r->unchanged, "rejected", (json_int_t)r->rejected, "dry_run", dry_run);
+
+		if (activity)
+			json_object_set_new(o, "contacts_added", json_integer(r->contacts_added));
 
 		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		putchar('\n');
@@ -120,8 +135,11 @@ print_summary(const char *file, const struct st_import_result *r, int json, int 
 		printf("%s: dry run: ", file);
 	else
 		printf("%s: import %ld: ", file, r->id);
-	printf("read %ld, inserted %ld, updated %ld, unchanged %ld, rejected %ld\n", r->read,
+	printf("read %ld, inserted %ld, updated %ld, unchanged %ld, rejected %ld", r->read,
 	    r->inserted, r->updated, r->unchanged, r->rejected);
+	if (activity)
+		printf(", contacts added %ld", r->contacts_added);
+	putchar('\n');
 }
 
 static int
@@ -147,8 +165,8 @@ show_mapping(void *arg, const char *column, const char *field)
 
 /* Import one file; returns the exit status for it. */
 static int
-import_file(sqlite3 *db, const char *file, struct st_import_opts *o, const char *rejects,
-    int json, int verbose)
+import_file(sqlite3 *db, const char *file, const char *kind, struct st_import_opts *o,
+    const char *rejects, int json, int verbose)
 {
 	struct st_error err = { 0 };
 	struct st_import_result res;
@@ -198,7 +216,8 @@ import_file(sqlite3 *db, const char *file, struct st_import_opts *o, const char 
 
 		if (given == NULL)
 			o->source = base;
-		rc = st_import_contacts(db, o, &res, &err);
+		rc = kind ? st_import_activity(db, kind, o, &res, &err) :
+		    st_import_contacts(db, o, &res, &err);
 		o->source = given;
 	}
 	if (prog.shown)
@@ -219,7 +238,7 @@ import_file(sqlite3 *db, const char *file, struct st_import_opts *o, const char 
 	}
 	if (res.read == 0)
 		cli_warn("'%s': no rows after the header", file);
-	print_summary(file, &res, json, o->dry_run);
+	print_summary(file, &res, json, o->dry_run, kind != NULL);
 	return ST_EXIT_OK;
 }
 
@@ -228,7 +247,7 @@ main(int argc, char **argv)
 {
 	struct st_import_opts o = { 0 };
 	struct st_error err = { 0 };
-	const char *dbpath = NULL, *rejects = NULL;
+	const char *dbpath = NULL, *rejects = NULL, *kind = NULL;
 	char **maps = NULL, **tags = NULL;
 	long undo = 0;
 	int c, json = 0, list = 0, verbose = 0, status = 0, i;
@@ -293,8 +312,20 @@ main(int argc, char **argv)
 				cli_usage_error(usage, "unknown encoding '%s' (auto, utf-8, cp1252)",
 				    optarg);
 			break;
+		case OPT_EVENT:
+			o.event = cli_number(usage, "--event", optarg, 1, 0x7fffffffL);
+			break;
 		case OPT_JSON:
 			json = 1;
+			break;
+		case OPT_KIND:
+			kind = strcmp(optarg, "contacts") == 0 ? NULL : optarg;
+			break;
+		case OPT_SHIFT:
+			o.shift = cli_number(usage, "--shift", optarg, 1, 0x7fffffffL);
+			break;
+		case OPT_TZ:
+			o.tz = optarg;
 			break;
 		case OPT_KEEP:
 			o.keep_existing = 1;
@@ -326,6 +357,12 @@ main(int argc, char **argv)
 		cli_usage_error(usage, "--undo and --list take no files");
 	if (rejects && argc - optind > 1)
 		cli_usage_error(usage, "--rejects takes one input file");
+	if (kind && (o.key || tags || o.keep_existing))
+		cli_usage_error(usage, "--key, --tag and --keep-existing are for contacts");
+	if (!kind && (o.event || o.shift || o.tz))
+		cli_usage_error(usage, "--event, --shift and --tz need --kind");
+	if (o.event && o.shift)
+		cli_usage_error(usage, "--event and --shift go alone");
 	o.maps = maps;
 	o.tags = tags;
 	if (st_db_open(&db, dbpath, &err) < 0)
@@ -341,16 +378,16 @@ main(int argc, char **argv)
 			printf("{\"undone\":%ld,\"deleted\":%ld,\"restored\":%ld}\n", undo, deleted,
 			    restored);
 		else
-			printf("undid import %ld: deleted %ld contacts, restored %ld\n", undo, deleted,
+			printf("undid import %ld: deleted %ld rows, restored %ld\n", undo, deleted,
 			    restored);
 	} else if (optind == argc) {
 		if (isatty(STDIN_FILENO))
 			cli_usage_error(usage, "no input: name a file, or pipe one in");
-		status = import_file(db, "-", &o, rejects, json, verbose);
+		status = import_file(db, "-", kind, &o, rejects, json, verbose);
 	} else {
 		/* One bad file is reported and the others still go in; the worst status wins. */
 		for (i = optind; i < argc; i++) {
-			int s = import_file(db, argv[i], &o, rejects, json, verbose);
+			int s = import_file(db, argv[i], kind, &o, rejects, json, verbose);
 
 			if (s > status)
 				status = s;

@@ -425,6 +425,13 @@ st_rsvp_set(sqlite3 *db, long shift, long contact, const struct st_rsvp_in *in,
 			rc = promote(db, shift, NULL, err);
 		if (id)
 			*id = live;
+	} else if (rc >= 0 && (strcmp(want, "no") == 0 || strcmp(want, "cancelled") == 0) &&
+	    (rc = st_db_scalarf(db, err, &live, "SELECT id FROM rsvps WHERE shift_id = ?1 AND "
+	    "contact_id = ?2 AND status = ?3 AND id = (SELECT max(id) FROM rsvps WHERE shift_id = ?1 "
+	    "AND contact_id = ?2)", "iit", shift, contact, want)) != 0) {
+		/* The answer on record already: saying it again records nothing. */
+		if (id && rc > 0)
+			*id = live;
 	} else if (rc >= 0) {
 		if (st_db_execf(db, err, "INSERT INTO rsvps(contact_id, shift_id, status, source, referred_by, "
 		    "confirmed, import_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, max(?6, 0), "
@@ -514,9 +521,8 @@ st_attend_mark(sqlite3 *db, sqlite3_stmt **cache, long shift, long contact, int 
 	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) ON CONFLICT(contact_id, shift_id) DO UPDATE SET "
 	    "status = excluded.status, checked_in_at = excluded.checked_in_at, checked_in_by = "
 	    "excluded.checked_in_by, walk_in = excluded.walk_in, import_id = excluded.import_id "
-	    "WHERE (status, checked_in_at, checked_in_by, walk_in, import_id) IS NOT "
-	    "(excluded.status, excluded.checked_in_at, excluded.checked_in_by, excluded.walk_in, "
-	    "excluded.import_id)", err)) == NULL)
+	    "WHERE (status, checked_in_at, checked_in_by, walk_in) IS NOT (excluded.status, "
+	    "excluded.checked_in_at, excluded.checked_in_by, excluded.walk_in)", err)) == NULL)
 		return -1;
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, contact);

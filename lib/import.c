@@ -1160,7 +1160,7 @@ int
 st_import_undo(sqlite3 *db, long id, long *restored, long *deleted, struct st_error *err)
 {
 	struct st_buf sql = { 0 };
-	long v, r = 0, d = 0;
+	long v, r = 0, d = 0, n = 0;
 	int f, rc;
 
 	if (st_db_begin(db, err) < 0)
@@ -1192,6 +1192,8 @@ st_import_undo(sqlite3 *db, long id, long *restored, long *deleted, struct st_er
 		    "later; undo %ld first", id, v, v);
 		goto fail;
 	}
+	if (st_import_undo_activity(db, id, &r, &d, err) < 0)
+		goto fail;
 	if (st_db_execf(db, err, "DELETE FROM contact_tags WHERE import_id = ?1", "i", id) < 0)
 		goto fail;
 	st_buf_adds(&sql, "UPDATE contacts SET ");
@@ -1206,12 +1208,14 @@ st_import_undo(sqlite3 *db, long id, long *restored, long *deleted, struct st_er
 	rc = st_db_execf(db, err, "UPDATE contact_extra SET extra = json_extract(c.old, '$.extra') "
 	    "FROM import_changes c WHERE c.import_id = ?1 AND contact_extra.contact_id = "
 	    "c.contact_id", "i", id) < 0 ? -1 : 0;
-	if (rc == 0 && (r = st_db_execf(db, err, sql.s, "i", id)) < 0)
+	if (rc == 0 && (n = st_db_execf(db, err, sql.s, "i", id)) < 0)
 		rc = -1;
+	r += n;
 	st_buf_free(&sql);
-	if (rc < 0 || (d = st_db_execf(db, err, "DELETE FROM contacts WHERE import_id = ?1", "i",
+	if (rc < 0 || (n = st_db_execf(db, err, "DELETE FROM contacts WHERE import_id = ?1", "i",
 	    id)) < 0)
 		goto fail;
+	d += n;
 	if (st_db_execf(db, err, "UPDATE imports SET undone_at = strftime('%Y-%m-%dT%H:%M:%SZ', "
 	    "'now') WHERE id = ?1", "i", id) < 0)
 		goto fail;

@@ -32,6 +32,13 @@ int st_import_reject(struct st_out *rejects, struct st_csvin *in, const struct s
 int st_import_row_bad(struct st_csvin *in, const struct st_csv_row *row, char *reason,
     size_t size);
 
+/* Within st_import_undo's transaction: revert what batch id did to events,
+ * shifts, RSVPs and attendance, adding to *restored and *deleted. Refused
+ * when a later batch rewrote the same rows, or when records from elsewhere
+ * hang on a shift or event the batch created. */
+int st_import_undo_activity(sqlite3 *db, long id, long *restored, long *deleted,
+    struct st_error *err);
+
 /* s[0..len) without leading and trailing blanks; *outlen gets the length. */
 const char *st_import_trim(const char *s, size_t len, size_t *outlen);
 

@@ -52,8 +52,23 @@ struct st_import_result {
 int st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import_result *res,
     struct st_error *err);
 
-/* Revert batch id exactly: delete the contacts it created, restore those it
- * changed and remove the tags it added. Refused when a later batch changed
+/* Import events, shifts, RSVPs or attendance (kind "events", "shifts",
+ * "rsvps" or "attendance") from o->fp in one transaction, as a batch.
+ * Columns map by name (aliases such as Mobilize's event_id, timeslot_id,
+ * timeslot_start, status and attended; o->maps overrides). Each row names
+ * its event (st's id in "event", another system's in "event_id", or by
+ * title) and shift (st's "shift", another's "shift_id", or its start);
+ * missing ones are created when the row says enough (a title and a zone; a
+ * start and an end), and events and shifts files update the ones they name.
+ * RSVP and attendance rows name a person by contact id, phone or e-mail; one
+ * not known is added (res->contacts_added). A full shift waitlists a "yes".
+ * Rows that cannot be imported are rejected as st_import_contacts does. */
+int st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o,
+    struct st_import_result *res, struct st_error *err);
+
+/* Revert batch id exactly: delete the contacts (and events, shifts, RSVPs
+ * and attendance) it created, restore those it changed and remove the tags
+ * it added. Refused when a later batch changed
  * the same contacts (undo that one first) or the batch was undone already.
  * *restored and *deleted (may be NULL) get the counts. */
 int st_import_undo(sqlite3 *db, long id, long *restored, long *deleted, struct st_error *err);

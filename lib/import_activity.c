@@ -1,0 +1,1029 @@
+/* Importing events, shifts, RSVPs and attendance (a Mobilize-style export, a
+ * sign-in sheet), as undoable batches. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "st/contact.h"
+#include "st/db.h"
+#include "st/error.h"
+#include "st/event.h"
+#include "st/exit.h"
+#include "st/import.h"
+#include "st/normalize.h"
+#include "st/tz.h"
+#include "st/util.h"
+#include "import_priv.h"
+
+/* What a column can hold, besides contact fields. Own ids ("event", "shift",
+ * "contact") are st's; "event_id" and "shift_id" are another system's. */
+enum af {
+	AF_EVENT, AF_EVENT_EXT, AF_TITLE, AF_KIND, AF_DESC, AF_LOCATION, AF_AREA, AF_TZ, AF_LAT,
+	AF_LON, AF_ORGANIZER, AF_SHIFT, AF_SHIFT_EXT, AF_START, AF_END, AF_CAPACITY, AF_CONTACT,
+	AF_STATUS, AF_CONFIRMED, AF_ATTENDED, AF_CHECKED_IN_AT, AF_CHECKED_IN_BY, AF_SOURCE, NAF
+};
+
+static const struct {
+	const char *name, *aliases;
+} afields[NAF] = {
+	{ "event", "event|st_event|st_event_id" },
+	{ "event_id", "event_id|external_event_id|event_external_id|mobilize_event_id" },
+	{ "title", "title|event_title|event_name" },
+	{ "kind", "kind|event_kind|event_type|type" },
+	{ "description", "description|event_description|summary" },
+	{ "location", "location|location_name|venue|venue_name|event_location|event_address|"
+	    "venue_address" },
+	{ "area", "area|turf|neighborhood|neighbourhood|region" },
+	{ "tz", "tz|timezone|time_zone|event_timezone|event_time_zone" },
+	{ "latitude", "latitude|lat" },
+	{ "longitude", "longitude|lon|lng" },
+	{ "organizer", "organizer|organizer_id|organizer_email|host|host_email" },
+	{ "shift", "shift|st_shift|st_shift_id" },
+	{ "shift_id", "shift_id|timeslot_id|time_slot_id|slot_id|external_shift_id|"
+	    "shift_external_id" },
+	{ "start", "start|starts|starts_at|start_time|start_date|start_datetime|timeslot_start|"
+	    "timeslot_start_date|timeslot_start_time|shift_start" },
+	{ "end", "end|ends|ends_at|end_time|end_date|end_datetime|timeslot_end|timeslot_end_date|"
+	    "timeslot_end_time|shift_end" },
+	{ "capacity", "capacity|max_attendees|slots|spots" },
+	{ "contact", "contact|contact_id|st_contact_id" },
+	{ "status", "status|rsvp|rsvp_status|signup_status|attendee_status|registration_status" },
+	{ "confirmed", "confirmed|is_confirmed" },
+	{ "attended", "attended|attendance|attendance_status|did_attend|showed_up|checked_in" },
+	{ "checked_in_at", "checked_in_at|check_in_time|checkin_time|checked_in_time" },
+	{ "checked_in_by", "checked_in_by|checked_in_by_name" },
+	{ "source", "source|signup_source|rsvp_source" },
+};
+
+enum { K_EVENTS, K_SHIFTS, K_RSVPS, K_ATTENDANCE };
+static const char *const kinds[] = { "events", "shifts", "rsvps", "attendance", NULL };
+static const char *const undo_tables[] = { "attendance", "rsvps", "shifts", "events", NULL };
+
+#define COL_SKIP (-1)
+#define COL_CONTACT 100   /* + a contact field */
+
+struct act {
+	sqlite3 *db;
+	const struct st_import_opts *o;
+	struct st_error *err;
+	struct st_import_result *res;
+	struct st_csvin *in;
+	int kind;
+	long import_id;
+	char now[21];
+	int *colf;                     /* per column: an af, COL_CONTACT + field, COL_SKIP */
+	int has[NAF];                  /* the file has a column for it */
+	/* the row */
+	const char *v[NAF];            /* trimmed, NUL-terminated, or NULL if empty */
+	const char **cv;               /* per contact field: the raw value or NULL */
+	struct st_buf vals;
+	char reason[512];
+	/* the shift last resolved, for rows that repeat it */
+	struct st_buf last_key;
+	long last_shift;
+	int wrote;                     /* the row changed something */
+	int made, changed;             /* it made, or changed, the kind's own record */
+	long added;                    /* people it added */
+	/* statements */
+	sqlite3_stmt *sp, *sp_release, *sp_rollback, *ev_ext, *ev_title, *sh_ext, *sh_start,
+	    *ev_id, *sh_only, *sh_open, *ct_id, *ct_phone, *ct_email, *live, *mark, *log[4];
+};
+
+/* The value as a reject: set the reason, return 1. */
+static int
+bad(struct act *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+bad(struct act *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+/* A library call's outcome for a row: bad data rejects the row (1), anything
+ * else fails the import (-1). */
+static int
+called(struct act *a, int rc)
+{
+	if (rc >= 0)
+		return 0;
+	if (a->err->status == ST_EXIT_DATA || a->err->status == ST_EXIT_USAGE)
+		return bad(a, "%s", a->err->msg);
+	return -1;
+}
+
+static int
+af_for_header(const char *header)
+{
+	char *key = st_xmalloc(strlen(header) + 1);
+	int i, found = -1;
+
+	st_header_key(header, key);
+	for (i = 0; i < NAF && found < 0; i++) {
+		const char *p = afields[i].aliases;
+		size_t klen = strlen(key);
+
+		while (p && *p && found < 0) {
+			const char *e = strchr(p, '|');
+			size_t l = e ? (size_t)(e - p) : strlen(p);
+
+			if (l == klen && memcmp(p, key, l) == 0)
+				found = i;
+			p = e ? e + 1 : NULL;
+		}
+	}
+	free(key);
+	return found;
+}
+
+static int
+af_named(const char *name)
+{
+	int i;
+
+	for (i = 0; i < NAF; i++)
+		if (strcmp(afields[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* Which column feeds what: aliases, then o->maps. Columns that are neither
+ * are not imported (-v reports them as "-"). */
+static int
+map_columns(struct act *a)
+{
+	size_t i, j, ncols = st_csvin_ncols(a->in);
+	const char *const *names = st_csvin_names(a->in);
+
+	a->colf = st_xcalloc(ncols + 1, sizeof(*a->colf));
+	for (i = 0; i < ncols; i++) {
+		int f = af_for_header(names[i]);
+
+		if (f < 0 && (f = st_contact_field_for_header(names[i])) >= 0)
+			f += COL_CONTACT;
+		a->colf[i] = f < 0 ? COL_SKIP : f;
+	}
+	for (j = 0; a->o->maps && a->o->maps[j]; j++) {
+		const char *m = a->o->maps[j], *eq = strchr(m, '=');
+		size_t clen;
+		int f, found = 0;
+
+		if (eq == NULL || eq == m || eq[1] == '\0')
+			return st_error_set(a->err, ST_EXIT_USAGE, "invalid mapping '%s' (want "
+			    "COLUMN=FIELD)", m);
+		clen = (size_t)(eq - m);
+		if (strcmp(eq + 1, "-") == 0)
+			f = COL_SKIP;
+		else if ((f = af_named(eq + 1)) < 0 && (f = st_contact_field(eq + 1)) >= 0)
+			f += COL_CONTACT;
+		else if (f < 0)
+			return st_error_set(a->err, ST_EXIT_USAGE, "unknown field '%s' in '%s' (an "
+			    "event, shift, RSVP, attendance or contact field)", eq + 1, m);
+		for (i = 0; i < ncols; i++) {
+			if (strlen(names[i]) == clen && memcmp(names[i], m, clen) == 0) {
+				a->colf[i] = f;
+				found = 1;
+			}
+		}
+		if (!found)
+			return st_error_set(a->err, ST_EXIT_USAGE, "no column '%.*s' in '%s' to map",
+			    (int)clen, m, a->o->name);
+	}
+	for (i = 0; i < ncols; i++) {
+		if (a->colf[i] >= 0 && a->colf[i] < NAF)
+			a->has[a->colf[i]] = 1;
+		if (a->o->mapped)
+			a->o->mapped(a->o->mapped_arg, names[i], a->colf[i] == COL_SKIP ? "-" :
+			    a->colf[i] >= COL_CONTACT ? st_contact_fields[a->colf[i] - COL_CONTACT].name :
+			    afields[a->colf[i]].name);
+	}
+	return 0;
+}
+
+/* What the kind needs from the file, checked before any row is read. */
+static int
+check_columns(struct act *a)
+{
+	int phone = st_contact_field("phone"), email = st_contact_field("email");
+	int event = a->o->event > 0 || a->has[AF_EVENT] || a->has[AF_EVENT_EXT] || a->has[AF_TITLE];
+	int shift = a->o->shift > 0 || a->has[AF_SHIFT] || a->has[AF_SHIFT_EXT] || a->has[AF_START] ||
+	    event;
+	size_t i, ncols = st_csvin_ncols(a->in);
+	int person = a->has[AF_CONTACT];
+
+	for (i = 0; i < ncols; i++)
+		if (a->colf[i] == COL_CONTACT + phone || a->colf[i] == COL_CONTACT + email)
+			person = 1;
+	if (a->kind == K_EVENTS && !a->has[AF_TITLE] && !a->has[AF_EVENT] && !a->has[AF_EVENT_EXT])
+		return st_error_set(a->err, ST_EXIT_USAGE, "no title or event column in '%s'",
+		    a->o->name);
+	if (a->kind == K_SHIFTS && (!a->has[AF_START] || !event) && !a->has[AF_SHIFT] &&
+	    !a->has[AF_SHIFT_EXT])
+		return st_error_set(a->err, ST_EXIT_USAGE, "no start column, or nothing naming the "
+		    "event, in '%s' (--event ID names one for every row)", a->o->name);
+	if (a->kind >= K_RSVPS && !shift)
+		return st_error_set(a->err, ST_EXIT_USAGE, "nothing in '%s' names the shift or the "
+		    "event (a shift, shift_id, event or event_id column; or --shift ID)", a->o->name);
+	if (a->kind >= K_RSVPS && !person)
+		return st_error_set(a->err, ST_EXIT_USAGE, "no phone, email or contact column in '%s'",
+		    a->o->name);
+	return 0;
+}
+
+/* Copy the row's values, trimmed and NUL-terminated, into a->v and a->cv. */
+static void
+take_row(struct act *a, const struct st_csv_row *row)
+{
+	size_t i, ncols = st_csvin_ncols(a->in), need = 0, len;
+	const char *s;
+	char *p;
+
+	for (i = 0; i < NAF; i++)
+		a->v[i] = NULL;
+	for (i = 0; i < st_ncontact_fields; i++)
+		a->cv[i] = NULL;
+	for (i = 0; i < ncols; i++)
+		need += row->len[i] + 1;
+	st_buf_reset(&a->vals);
+	st_buf_grow(&a->vals, need);
+	for (i = 0; i < ncols; i++) {
+		if (a->colf[i] == COL_SKIP)
+			continue;
+		s = st_import_trim(row->f[i], row->len[i], &len);
+		if (len == 0)
+			continue;
+		p = a->vals.s + a->vals.len;
+		memcpy(p, s, len);
+		p[len] = '\0';
+		a->vals.len += len + 1;
+		if (a->colf[i] >= COL_CONTACT) {
+			if (a->cv[a->colf[i] - COL_CONTACT] == NULL)
+				a->cv[a->colf[i] - COL_CONTACT] = p;
+		} else if (a->v[a->colf[i]] == NULL) {
+			a->v[a->colf[i]] = p;
+		}
+	}
+}
+
+/* One value of the first column of sql's first row (bound to text s, or to
+ * id when s is NULL): 1 and *out, 0 if none, -1 on error. */
+static int
+lookup(struct act *a, sqlite3_stmt **st, const char *sql, const char *s, long id, long id2,
+    long *out)
+{
+	int rc;
+
+	if (*st == NULL && (*st = st_db_prepare(a->db, sql, a->err)) == NULL)
+		return -1;
+	sqlite3_reset(*st);
+	if (s)
+		sqlite3_bind_text(*st, 1, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(*st, 1, id);
+	if (sqlite3_bind_parameter_count(*st) > 1)
+		sqlite3_bind_int64(*st, 2, id2);
+	rc = sqlite3_step(*st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(*st, 0);
+	sqlite3_reset(*st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_error_db(a->err, a->db, "cannot look up a row");
+	return rc == SQLITE_ROW;
+}
+
+/* Keep what row key of table tbl held before this batch first changed it. */
+static int
+log_before(struct act *a, int t, long key, long key2, int waitlist)
+{
+	sqlite3_stmt *st = a->log[t];
+
+	if (st == NULL) {
+		static const char *const where[] = {
+			"contact_id = ?3 AND shift_id = ?2",
+			"shift_id = ?2 AND status IN ('yes', 'maybe', 'waitlisted') AND (contact_id = ?3 "
+			    "OR (?4 AND status = 'waitlisted'))",
+			"id = ?2", "id = ?2" };
+		struct st_buf sql = { 0 };
+		sqlite3_stmt *cols = st_db_prepare(a->db, "SELECT name FROM pragma_table_info(?1) "
+		    "ORDER BY cid", a->err);
+		int n = 0;
+
+		if (cols == NULL)
+			return -1;
+		sqlite3_bind_text(cols, 1, undo_tables[t], -1, SQLITE_STATIC);
+		st_buf_printf(&sql, "INSERT OR IGNORE INTO import_undo(import_id, tbl, row_key, old) "
+		    "SELECT ?1, '%s', %s, json_object(", undo_tables[t], t == 0 ?
+		    "contact_id || ':' || shift_id" : "id");
+		while (sqlite3_step(cols) == SQLITE_ROW)
+			st_buf_printf(&sql, "%s'%s', %s", n++ ? ", " : "", sqlite3_column_text(cols, 0),
+			    sqlite3_column_text(cols, 0));
+		sqlite3_finalize(cols);
+		st_buf_printf(&sql, ") FROM %s WHERE %s AND import_id IS NOT ?1", undo_tables[t],
+		    where[t]);
+		st = a->log[t] = st_db_prepare(a->db, sql.s, a->err);
+		st_buf_free(&sql);
+		if (st == NULL)
+			return -1;
+	}
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, a->import_id);
+	sqlite3_bind_int64(st, 2, key);
+	if (sqlite3_bind_parameter_count(st) >= 3)
+		sqlite3_bind_int64(st, 3, key2);
+	if (sqlite3_bind_parameter_count(st) >= 4)
+		sqlite3_bind_int(st, 4, waitlist);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return st_error_db(a->err, a->db, "cannot keep a row for undo");
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* Mark a row of events or shifts as written by this batch. */
+static int
+mark_row(struct act *a, const char *tbl, long id)
+{
+	char sql[80];
+
+	snprintf(sql, sizeof(sql), "UPDATE %s SET import_id = ?1 WHERE id = ?2", tbl);
+	return st_db_execf(a->db, a->err, sql, "ii", a->import_id, id) < 0 ? -1 : 0;
+}
+
+static int
+parse_id(struct act *a, const char *s, const char *what, long *id)
+{
+	if (st_parse_long(s, 1, 0x7fffffffffffL, id) < 0)
+		return bad(a, "invalid %s id '%s'", what, s);
+	return 0;
+}
+
+/* The event fields the row gives. */
+static int
+event_in(struct act *a, struct st_event_in *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->title = a->v[AF_TITLE];
+	in->description = a->v[AF_DESC];
+	in->location = a->v[AF_LOCATION];
+	in->area = a->v[AF_AREA];
+	in->tz = a->v[AF_TZ];
+	in->external_id = a->v[AF_EVENT_EXT];
+	if (a->v[AF_KIND]) {
+		/* Other systems say "Canvass" or "PHONE_BANK": st says canvass, phone_bank. */
+		char *k = (char *)a->v[AF_KIND];
+
+		for (; *k; k++)
+			*k = *k == ' ' ? '_' : (char)tolower((unsigned char)*k);
+		in->kind = a->v[AF_KIND];
+	}
+	if (a->v[AF_LAT] || a->v[AF_LON]) {
+		char *e1 = NULL, *e2 = NULL;
+
+		if (!a->v[AF_LAT] || !a->v[AF_LON])
+			return bad(a, "a location needs both a latitude and a longitude");
+		in->lat = strtod(a->v[AF_LAT], &e1);
+		in->lon = strtod(a->v[AF_LON], &e2);
+		if (*e1 || *e2 || e1 == a->v[AF_LAT] || e2 == a->v[AF_LON])
+			return bad(a, "invalid location '%s,%s'", a->v[AF_LAT], a->v[AF_LON]);
+		in->has_latlon = 1;
+	}
+	if (a->v[AF_ORGANIZER] && called(a, st_contact_resolve(a->db, a->v[AF_ORGANIZER],
+	    &in->organizer, a->err)) != 0)
+		return a->reason[0] ? 1 : -1;
+	return 0;
+}
+
+/* Does the row change event id? */
+static int
+event_differs(struct act *a, long id, const struct st_event_in *in)
+{
+	long v;
+	int rc = st_db_scalarf(a->db, a->err, &v, "SELECT (?2 IS NOT NULL AND ?2 IS NOT title) OR "
+	    "(?3 IS NOT NULL AND ?3 IS NOT kind) OR (?4 IS NOT NULL AND ?4 IS NOT description) OR "
+	    "(?5 IS NOT NULL AND ?5 IS NOT location) OR (?6 IS NOT NULL AND ?6 IS NOT area) OR "
+	    "(?7 IS NOT NULL AND ?7 IS NOT tz) OR (?8 AND (latitude IS NOT ?9 OR longitude IS NOT "
+	    "?10)) OR (?11 > 0 AND organizer_id IS NOT ?11) FROM events WHERE id = ?1",
+	    "ittttttiddi", id, in->title, in->kind, in->description, in->location, in->area, in->tz,
+	    (long)in->has_latlon, in->lat, in->lon, in->organizer);
+
+	return rc < 0 ? -1 : rc > 0 && v;
+}
+
+/* The event the row is for: *id, or 0 when the row names none. */
+static int
+resolve_event(struct act *a, long *id)
+{
+	struct st_event_in in;
+	int rc, found = 0;
+
+	*id = 0;
+	if (a->o->event > 0) {
+		*id = a->o->event;
+		found = 1;
+	} else if (a->v[AF_EVENT]) {
+		if (parse_id(a, a->v[AF_EVENT], "event", id))
+			return 1;
+		if ((rc = lookup(a, &a->ev_id, "SELECT id FROM events WHERE id = ?1", NULL, *id, 0,
+		    id)) <= 0)
+			return rc < 0 ? -1 : bad(a, "no event %s", a->v[AF_EVENT]);
+		found = 1;
+	} else if (a->v[AF_EVENT_EXT]) {
+		if ((found = lookup(a, &a->ev_ext, "SELECT id FROM events WHERE external_id = ?1",
+		    a->v[AF_EVENT_EXT], 0, 0, id)) < 0)
+			return -1;
+	} else if (a->v[AF_TITLE]) {
+		/* A file that names events only by title: the live event of that title. */
+		if ((found = lookup(a, &a->ev_title, "SELECT id FROM events WHERE title = ?1 AND "
+		    "status = 'active' ORDER BY id DESC LIMIT 1", a->v[AF_TITLE], 0, 0, id)) < 0)
+			return -1;
+	} else {
+		return 0;
+	}
+	if ((rc = event_in(a, &in)) != 0)
+		return rc;
+	if (!found) {
+		if (in.tz == NULL)
+			in.tz = a->o->tz;
+		if (in.title == NULL)
+			return bad(a, "no event with id '%s', and no title to create it",
+			    a->v[AF_EVENT_EXT]);
+		if (in.tz == NULL)
+			return bad(a, "event '%s' has no time zone (a tz column, or --tz ZONE)",
+			    in.title);
+		if ((rc = called(a, st_event_create(a->db, &in, id, a->err))) != 0)
+			return rc;
+		a->made |= a->kind == K_EVENTS;
+		a->wrote = 1;
+		return mark_row(a, "events", *id);
+	}
+	if (a->kind != K_EVENTS)
+		return 0;
+	/* An events file updates the events it names. */
+	if ((rc = event_differs(a, *id, &in)) <= 0)
+		return rc;
+	if (log_before(a, 3, *id, 0, 0) < 0 || (rc = called(a, st_event_edit(a->db, *id, &in,
+	    a->err))) != 0)
+		return rc ? rc : -1;
+	a->changed = a->wrote = 1;
+	return mark_row(a, "events", *id);
+}
+
+/* A time of the row: an epoch second count (as some exports give), else
+ * st_time_parse's forms in the event's zone. */
+static int
+row_time(struct act *a, const char *s, long event, char *utc)
+{
+	time_t t;
+	long n;
+	char *tz = NULL;
+	int rc;
+
+	if (strspn(s, "0123456789") == strlen(s) && st_parse_long(s, 100000000L, 0x7fffffffffL, &n)
+	    == 0) {
+		st_time_utc((time_t)n, utc);
+		return 0;
+	}
+	if (event > 0) {
+		sqlite3_stmt *st = st_db_prepare(a->db, "SELECT tz FROM events WHERE id = ?", a->err);
+
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, event);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			tz = st_xstrdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	rc = st_time_parse(s, tz, &t, a->err);
+	free(tz);
+	if (rc < 0)
+		return bad(a, "%s", a->err->msg);
+	st_time_utc(t, utc);
+	return 0;
+}
+
+/* Does the row move or resize shift id? */
+static int
+shift_differs(struct act *a, long id, const char *s, const char *e, long cap)
+{
+	long v;
+	int rc = st_db_scalarf(a->db, a->err, &v, "SELECT (?2 IS NOT NULL AND ?2 IS NOT starts_at) OR "
+	    "(?3 IS NOT NULL AND ?3 IS NOT ends_at) OR (?4 >= 0 AND capacity IS NOT ?4) FROM shifts "
+	    "WHERE id = ?1", "itti", id, s, e, cap);
+
+	return rc < 0 ? -1 : rc > 0 && v;
+}
+
+/* The shift the row is for, creating or (for events and shifts files)
+ * updating it: *id, or 0 when the row names none. */
+static int
+resolve_shift(struct act *a, long event, long *id)
+{
+	char s[21], e[21];
+	long cap = -2;
+	int rc, found = 0;
+
+	*id = 0;
+	if (a->o->shift > 0) {
+		*id = a->o->shift;
+		return 0;
+	}
+	s[0] = e[0] = '\0';
+	if (a->v[AF_CAPACITY] && st_parse_long(a->v[AF_CAPACITY], 0, 1000000000L, &cap) < 0)
+		return bad(a, "invalid capacity '%s'", a->v[AF_CAPACITY]);
+	if (a->v[AF_SHIFT]) {
+		if (parse_id(a, a->v[AF_SHIFT], "shift", id))
+			return 1;
+		if ((rc = lookup(a, &a->sh_open, "SELECT id FROM shifts WHERE id = ?1", NULL, *id, 0,
+		    id)) <= 0)
+			return rc < 0 ? -1 : bad(a, "no shift %s", a->v[AF_SHIFT]);
+		found = 1;
+	} else if (a->v[AF_SHIFT_EXT]) {
+		if ((found = lookup(a, &a->sh_ext, "SELECT id FROM shifts WHERE external_id = ?1",
+		    a->v[AF_SHIFT_EXT], 0, 0, id)) < 0)
+			return -1;
+	}
+	if ((a->v[AF_START] && (rc = row_time(a, a->v[AF_START], event, s)) != 0) ||
+	    (a->v[AF_END] && (rc = row_time(a, a->v[AF_END], event, e)) != 0))
+		return rc;
+	if (!found && event > 0 && s[0]) {
+		if ((found = lookup(a, &a->sh_start, "SELECT id FROM shifts WHERE event_id = ?2 AND "
+		    "starts_at = ?1 AND status = 'active' ORDER BY id LIMIT 1", s, 0, event, id)) < 0)
+			return -1;
+	}
+	if (!found && event > 0 && !s[0] && !a->v[AF_SHIFT_EXT] && a->kind >= K_RSVPS) {
+		/* An event with one shift needs no more than the event. */
+		if ((rc = lookup(a, &a->sh_only, "SELECT CASE WHEN count(*) = 1 THEN max(id) END FROM "
+		    "shifts WHERE event_id = ?1 AND status = 'active'", NULL, event, 0, id)) < 0)
+			return -1;
+		if (rc == 0 || *id == 0)
+			return bad(a, "event %ld has no one live shift; name the shift (a shift, "
+			    "shift_id or start column)", event);
+		return 0;
+	}
+	if (!found) {
+		if (!s[0] && a->kind == K_EVENTS)
+			return 0;
+		if (event <= 0)
+			return bad(a, "no shift %s, and no event to add it to", a->v[AF_SHIFT_EXT] ?
+			    a->v[AF_SHIFT_EXT] : "named");
+		if (!s[0] || !e[0])
+			return bad(a, "no shift%s%s, and no start and end to create it",
+			    a->v[AF_SHIFT_EXT] ? " " : "", a->v[AF_SHIFT_EXT] ? a->v[AF_SHIFT_EXT] : "");
+		if ((rc = called(a, st_shift_add(a->db, event, s, e, cap >= 0 ? cap : -1,
+		    a->v[AF_SHIFT_EXT], id, a->err))) != 0)
+			return rc;
+		a->made |= a->kind == K_SHIFTS;
+		a->changed = a->wrote = 1;
+		return mark_row(a, "shifts", *id);
+	}
+	if (a->kind != K_SHIFTS && a->kind != K_EVENTS)
+		return 0;
+	if ((rc = shift_differs(a, *id, s[0] ? s : NULL, e[0] ? e : NULL, cap)) <= 0)
+		return rc;
+	if (log_before(a, 2, *id, 0, 0) < 0 || (rc = called(a, st_shift_edit(a->db, *id, s[0] ? s :
+	    NULL, e[0] ? e : NULL, cap >= 0 ? cap : -2, a->err))) != 0)
+		return rc ? rc : -1;
+	a->changed = a->wrote = 1;
+	return mark_row(a, "shifts", *id);
+}
+
+/* The shift of an RSVP or attendance row, remembered from the row before
+ * when the row names it the same way (exports list a shift's people together). */
+static int
+row_shift(struct act *a, long *shift)
+{
+	struct st_buf *k = &a->last_key;
+	size_t start = k->len;
+	long event = 0;
+	int i, rc;
+
+	/* The key: the values that name the event and the shift. */
+	st_buf_addc(k, '\1');
+	for (i = AF_EVENT; i <= AF_END; i++)
+		if (i <= AF_EVENT_EXT || i == AF_TITLE || i >= AF_SHIFT) {
+			st_buf_adds(k, a->v[i] ? a->v[i] : "");
+			st_buf_addc(k, '\2');
+		}
+	if (a->last_shift > 0 && start > 0 && k->len - start == start &&
+	    memcmp(k->s, k->s + start, start) == 0) {
+		k->len = start;
+		k->s[start] = '\0';
+		*shift = a->last_shift;
+		return 0;
+	}
+	memmove(k->s, k->s + start, k->len - start);
+	k->len -= start;
+	a->last_shift = 0;
+	if ((rc = resolve_event(a, &event)) != 0 || (rc = resolve_shift(a, event, shift)) != 0)
+		return rc;
+	if (*shift == 0)
+		return bad(a, "no shift named");
+	rc = called(a, st_shift_open(a->db, *shift, a->err));
+	if (rc == 0)
+		a->last_shift = *shift;
+	return rc;
+}
+
+/* The contact the row is for: by contact id, else phone, else e-mail; one
+ * the database does not have is added (with the batch, so undo removes it). */
+static int
+row_contact(struct act *a, long *id)
+{
+	static int fphone = -1, femail, ffirst, flast;
+	char phone[48], email[320];
+	const char *p = NULL, *e = NULL;
+	int lossy, rc;
+
+	if (fphone < 0) {
+		fphone = st_contact_field("phone");
+		femail = st_contact_field("email");
+		ffirst = st_contact_field("first_name");
+		flast = st_contact_field("last_name");
+	}
+	if (a->v[AF_CONTACT]) {
+		if (parse_id(a, a->v[AF_CONTACT], "contact", id))
+			return 1;
+		if ((rc = lookup(a, &a->ct_id, "SELECT id FROM contacts WHERE id = ?1", NULL, *id, 0,
+		    id)) <= 0)
+			return rc < 0 ? -1 : bad(a, "no contact %s", a->v[AF_CONTACT]);
+		return 0;
+	}
+	if (a->cv[fphone] && strlen(a->cv[fphone]) < 30 && st_field_normalize(fphone, a->cv[fphone],
+	    strlen(a->cv[fphone]), phone, &lossy) > 0) {
+		p = phone;
+		if ((rc = lookup(a, &a->ct_phone, "SELECT id FROM contacts WHERE phone = ?1 ORDER BY id "
+		    "LIMIT 1", p, 0, 0, id)) != 0)
+			return rc < 0 ? -1 : 0;
+	}
+	if (a->cv[femail] && strlen(a->cv[femail]) < 300 && st_field_normalize(femail,
+	    a->cv[femail], strlen(a->cv[femail]), email, &lossy) > 0) {
+		e = email;
+		if ((rc = lookup(a, &a->ct_email, "SELECT id FROM contacts WHERE email = ?1 ORDER BY "
+		    "id LIMIT 1", e, 0, 0, id)) != 0)
+			return rc < 0 ? -1 : 0;
+	}
+	if (p == NULL && e == NULL)
+		return bad(a, "no valid phone, email or contact id");
+	if ((rc = called(a, st_contact_add(a->db, a->cv[ffirst], a->cv[flast], p, e,
+	    a->o->source ? a->o->source : a->o->name, id, a->err))) != 0)
+		return rc;
+	a->added++;
+	a->wrote = 1;
+	return st_db_execf(a->db, a->err, "UPDATE contacts SET import_id = ?1, last_import = ?1 "
+	    "WHERE id = ?2", "ii", a->import_id, *id) < 0 ? -1 : 0;
+}
+
+/* A word from the file as one of words ('|'-separated groups, ';' between
+ * the groups); the group's index, or -1. */
+static int
+word_in(const char *s, const char *groups)
+{
+	char key[64];
+	int group = 0;
+	const char *p = groups;
+
+	if (strlen(s) >= sizeof(key))
+		return -1;
+	st_header_key(s, key);
+	while (*p) {
+		size_t l = strcspn(p, "|;");
+
+		if (l == strlen(key) && memcmp(p, key, l) == 0)
+			return group;
+		p += l;
+		if (*p == ';')
+			group++;
+		if (*p)
+			p++;
+	}
+	return -1;
+}
+
+/* Record the row's RSVP; *outcome gets 0 unchanged, 1 new, 2 changed. */
+static int
+write_rsvp(struct act *a, long shift, long contact, int *outcome)
+{
+	/* Mobilize says REGISTERED / CONFIRMED / CANCELLED; others say going, declined. */
+	static const char *const to[] = { "yes", "yes", "maybe", "no", "cancelled", "yes" };
+	struct st_rsvp_in in = { 0 };
+	const char *result;
+	long rid = 0, live = 0;
+	int w = 0, rc, changes;
+
+	if (a->v[AF_STATUS] && (w = word_in(a->v[AF_STATUS], "yes|y|going|attending|registered|"
+	    "signed_up|rsvped|accepted|true|1;confirmed;maybe|tentative|interested;no|n|declined|"
+	    "not_going|false|0;cancelled|canceled|cancel|removed;waitlisted|waitlist|wait_list|"
+	    "waiting")) < 0)
+		return bad(a, "invalid RSVP status '%s'", a->v[AF_STATUS]);
+	in.status = to[w];
+	in.confirmed = w == 1 ? 1 : -1;
+	if (a->v[AF_CONFIRMED] && (in.confirmed = st_parse_yesno(a->v[AF_CONFIRMED],
+	    strlen(a->v[AF_CONFIRMED]))) < 0)
+		return bad(a, "invalid confirmed value '%s'", a->v[AF_CONFIRMED]);
+	in.source = a->v[AF_SOURCE] ? a->v[AF_SOURCE] : "import";
+	in.waitlist_ok = 1;
+	in.import_id = a->import_id;
+	if (lookup(a, &a->live, "SELECT id FROM rsvps WHERE shift_id = ?1 AND contact_id = ?2 AND "
+	    "status IN ('yes', 'maybe', 'waitlisted')", NULL, shift, contact, &live) < 0)
+		return -1;
+	/* Ending an RSVP may move the first of the waitlist up: keep them too. */
+	if (log_before(a, 1, shift, contact, w == 3 || w == 4) < 0)
+		return -1;
+	changes = sqlite3_total_changes(a->db);
+	if ((rc = called(a, st_rsvp_set(a->db, shift, contact, &in, &result, &rid, a->err))) != 0)
+		return rc;
+	*outcome = sqlite3_total_changes(a->db) == changes ? 0 : live ? 2 : 1;
+	return 0;
+}
+
+/* Record the row's attendance mark; *outcome as for write_rsvp. */
+static int
+write_attendance(struct act *a, long shift, long contact, int attended, int *outcome)
+{
+	char at[21];
+	int rc, existed;
+
+	if (a->v[AF_CHECKED_IN_AT] && (rc = row_time(a, a->v[AF_CHECKED_IN_AT], 0, at)) != 0)
+		return rc;
+	if (log_before(a, 0, shift, contact, 0) < 0)
+		return -1;
+	existed = sqlite3_changes(a->db) > 0;
+	rc = st_attend_mark(a->db, &a->mark, shift, contact, !attended, a->v[AF_CHECKED_IN_AT] ?
+	    at : NULL, a->v[AF_CHECKED_IN_BY], a->import_id, a->err);
+	if (rc < 0)
+		return -1;
+	*outcome = rc == 0 ? 0 : existed ? 2 : 1;
+	return 0;
+}
+
+static int
+import_row(struct act *a, const struct st_csv_row *row)
+{
+	long shift = 0, contact = 0, event = 0;
+	int rc = 0, attended = 1;
+
+	a->reason[0] = '\0';
+	a->wrote = a->made = a->changed = 0;
+	a->added = 0;
+	if (st_import_row_bad(a->in, row, a->reason, sizeof(a->reason)))
+		goto reject;
+	take_row(a, row);
+	if (a->kind == K_ATTENDANCE && a->v[AF_ATTENDED] && (attended = word_in(a->v[AF_ATTENDED],
+	    "no_show|noshow|no|n|false|0|absent|did_not_attend|missed;attended|yes|y|true|1|present|"
+	    "showed|showed_up|checked_in|attended_event")) < 0) {
+		bad(a, "invalid attendance '%s' (attended or no_show)", a->v[AF_ATTENDED]);
+		goto reject;
+	}
+	/* A row is all or nothing: what it created goes when a later step rejects it. */
+	if (sqlite3_step(a->sp) != SQLITE_DONE) {
+		sqlite3_reset(a->sp);
+		return st_error_db(a->err, a->db, "cannot start a savepoint");
+	}
+	sqlite3_reset(a->sp);
+	if (a->kind == K_EVENTS) {
+		if ((rc = resolve_event(a, &event)) == 0 && event > 0)
+			rc = resolve_shift(a, event, &shift);
+		else if (rc == 0)
+			rc = bad(a, "no event named");
+	} else if (a->kind == K_SHIFTS) {
+		if ((rc = resolve_event(a, &event)) == 0)
+			rc = resolve_shift(a, event, &shift);
+		if (rc == 0 && shift == 0)
+			rc = bad(a, "no shift named");
+	} else {
+		int ro = 0, ao = 0;
+
+		rc = row_shift(a, &shift);
+		if (rc == 0)
+			rc = row_contact(a, &contact);
+		if (rc == 0 && (a->kind == K_RSVPS || a->v[AF_STATUS]))
+			rc = write_rsvp(a, shift, contact, &ro);
+		/* An export lists people before the event too: no mark yet, nothing to do. */
+		if (rc == 0 && a->kind == K_ATTENDANCE && (a->v[AF_ATTENDED] || !a->has[AF_ATTENDED]))
+			rc = write_attendance(a, shift, contact, attended, &ao);
+		if (ao || ro) {
+			a->made = (ao ? ao : ro) == 1;
+			a->changed = a->wrote = 1;
+		}
+	}
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		a->res->inserted += a->made;
+		a->res->updated += !a->made && a->changed;
+		a->res->unchanged += !a->made && !a->changed;
+		a->res->contacts_added += a->added;
+	}
+	/* A row that changes nothing leaves nothing, not even a before-image. */
+	if (rc == 0 && a->wrote) {
+		if (sqlite3_step(a->sp_release) != SQLITE_DONE) {
+			sqlite3_reset(a->sp_release);
+			return st_error_db(a->err, a->db, "cannot release a savepoint");
+		}
+		sqlite3_reset(a->sp_release);
+		return 0;
+	}
+	if (sqlite3_step(a->sp_rollback) != SQLITE_DONE || (sqlite3_reset(a->sp_rollback),
+	    sqlite3_step(a->sp_release)) != SQLITE_DONE) {
+		sqlite3_reset(a->sp_rollback);
+		sqlite3_reset(a->sp_release);
+		return st_error_db(a->err, a->db, "cannot roll back a row");
+	}
+	sqlite3_reset(a->sp_rollback);
+	sqlite3_reset(a->sp_release);
+	if (rc == 0)
+		return 0;
+	/* What was remembered may have been rolled back. */
+	a->last_shift = 0;
+reject:
+	a->res->rejected++;
+	return a->o->rejects ? st_import_reject(a->o->rejects, a->in, row, a->reason, a->err) : 0;
+}
+
+static void
+act_free(struct act *a)
+{
+	sqlite3_stmt **sts[] = { &a->sp, &a->sp_release, &a->sp_rollback, &a->ev_ext, &a->ev_title,
+		&a->sh_ext, &a->sh_start, &a->ev_id, &a->sh_only, &a->sh_open, &a->ct_id, &a->ct_phone,
+		&a->ct_email, &a->live, &a->mark, &a->log[0], &a->log[1], &a->log[2], &a->log[3] };
+	size_t i;
+
+	for (i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
+		sqlite3_finalize(*sts[i]);
+	free(a->colf);
+	free(a->cv);
+	st_buf_free(&a->vals);
+	st_buf_free(&a->last_key);
+	st_csvin_close(a->in);
+}
+
+int
+st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o,
+    struct st_import_result *res, struct st_error *err)
+{
+	struct act a = { 0 };
+	struct st_csv_row *row;
+	long v;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	for (a.kind = 0; kinds[a.kind] && strcmp(kinds[a.kind], kind) != 0; a.kind++)
+		;
+	if (kinds[a.kind] == NULL)
+		return st_error_set(err, ST_EXIT_USAGE, "unknown kind '%s' (contacts, events, shifts, "
+		    "rsvps or attendance)", kind);
+	if (o->tz && !st_tz_valid(o->tz))
+		return st_error_set(err, ST_EXIT_USAGE, "unknown time zone '%s'", o->tz);
+	a.db = db;
+	a.o = o;
+	a.err = err;
+	a.res = res;
+	a.cv = st_xcalloc(st_ncontact_fields, sizeof(*a.cv));
+	st_now_iso(a.now);
+	if ((a.in = st_csvin_open(o->fp, o->name, &o->csv, err)) == NULL) {
+		act_free(&a);
+		return -1;
+	}
+	if (o->rejects)
+		st_import_rejects_begin(o->rejects, a.in);
+	if (map_columns(&a) < 0 || check_columns(&a) < 0 || st_db_begin(db, err) < 0) {
+		act_free(&a);
+		return -1;
+	}
+	if (o->event > 0 && (rc = st_db_scalarf(db, err, &v, "SELECT id FROM events WHERE id = ?1",
+	    "i", o->event)) <= 0) {
+		if (rc == 0)
+			st_error_set(err, ST_EXIT_DATA, "no event %ld", o->event);
+		goto fail;
+	}
+	if (o->shift > 0 && st_shift_open(db, o->shift, err) < 0)
+		goto fail;
+	if (st_import_batch_start(db, kind, o, a.now, &a.import_id, err) < 0)
+		goto fail;
+	a.sp = st_db_prepare(db, "SAVEPOINT import_row", err);
+	a.sp_release = a.sp ? st_db_prepare(db, "RELEASE import_row", err) : NULL;
+	a.sp_rollback = a.sp_release ? st_db_prepare(db, "ROLLBACK TO import_row", err) : NULL;
+	if (a.sp_rollback == NULL)
+		goto fail;
+	while ((rc = st_csvin_next(a.in, &row, err)) > 0) {
+		res->read++;
+		if (import_row(&a, row) < 0)
+			goto fail;
+		if (o->progress && (res->read & 0xffff) == 0)
+			o->progress(o->progress_arg, st_csvin_offset(a.in), res->read);
+	}
+	if (rc < 0)
+		goto fail;
+	if (a.kind == K_ATTENDANCE && st_levels_update(db, a.import_id, NULL, err) < 0)
+		goto fail;
+	if (st_db_execf(db, err, "UPDATE imports SET contacts_added = ?1 WHERE id = ?2", "ii",
+	    res->contacts_added, a.import_id) < 0 ||
+	    st_import_batch_finish(db, a.import_id, res, "", err) < 0)
+		goto fail;
+	if (o->dry_run)
+		st_db_rollback(db);
+	else if (st_db_commit(db, err) < 0)
+		goto out;
+	else
+		res->id = a.import_id;
+	act_free(&a);
+	return 0;
+fail:
+	st_db_rollback(db);
+out:
+	act_free(&a);
+	return -1;
+}
+
+int
+st_import_undo_activity(sqlite3 *db, long id, long *restored, long *deleted, struct st_error *err)
+{
+	long v, n, r = 0, d = 0, marks = 0;
+	int t, rc;
+
+	/* A later batch that rewrote rows this one wrote must be undone first. */
+	rc = st_db_scalarf(db, err, &v, "SELECT max(u.import_id) FROM import_undo u JOIN imports i "
+	    "ON i.id = u.import_id WHERE u.import_id > ?1 AND i.undone_at IS NULL AND "
+	    "json_extract(u.old, '$.import_id') = ?1", "i", id);
+	if (rc < 0)
+		return -1;
+	if (rc > 0)
+		return st_error_set(err, ST_EXIT_FAIL, "import %ld changed rows that import %ld "
+		    "changed later; undo %ld first", id, v, v);
+	/* Removing a shift or event it made must not take other people's records along. */
+	rc = st_db_scalarf(db, err, &v, "SELECT s.id FROM shifts s WHERE s.import_id = ?1 AND NOT "
+	    "EXISTS (SELECT 1 FROM import_undo u WHERE u.import_id = ?1 AND u.tbl = 'shifts' AND "
+	    "u.row_key = s.id) AND (EXISTS (SELECT 1 FROM rsvps r WHERE r.shift_id = s.id AND "
+	    "r.import_id IS NOT ?1) OR EXISTS (SELECT 1 FROM attendance a WHERE a.shift_id = s.id "
+	    "AND a.import_id IS NOT ?1)) LIMIT 1", "i", id);
+	if (rc > 0)
+		return st_error_set(err, ST_EXIT_FAIL, "shift %ld, which import %ld created, has RSVPs "
+		    "or attendance from elsewhere since", v, id);
+	if (rc == 0 && (rc = st_db_scalarf(db, err, &v, "SELECT e.id FROM events e WHERE e.import_id = "
+	    "?1 AND NOT EXISTS (SELECT 1 FROM import_undo u WHERE u.import_id = ?1 AND u.tbl = "
+	    "'events' AND u.row_key = e.id) AND EXISTS (SELECT 1 FROM shifts s WHERE s.event_id = "
+	    "e.id AND s.import_id IS NOT ?1) LIMIT 1", "i", id)) > 0)
+		return st_error_set(err, ST_EXIT_FAIL, "event %ld, which import %ld created, has shifts "
+		    "from elsewhere since", v, id);
+	if (rc < 0)
+		return -1;
+	for (t = 0; undo_tables[t]; t++) {
+		const char *tbl = undo_tables[t];
+		struct st_buf del = { 0 }, put = { 0 };
+		sqlite3_stmt *cols = st_db_prepare(db, "SELECT name FROM pragma_table_info(?1) ORDER BY "
+		    "cid", err);
+		int i = 0;
+
+		if (cols == NULL)
+			return -1;
+		sqlite3_bind_text(cols, 1, tbl, -1, SQLITE_STATIC);
+		/* Rows it made go; rows it changed get their old values back. */
+		if (t == 0) {
+			st_buf_adds(&del, "DELETE FROM attendance WHERE import_id = ?1");
+			st_buf_adds(&put, "INSERT OR IGNORE INTO attendance SELECT ");
+			while (sqlite3_step(cols) == SQLITE_ROW)
+				st_buf_printf(&put, "%sjson_extract(old, '$.%s')", i++ ? ", " : "",
+				    sqlite3_column_text(cols, 0));
+			st_buf_adds(&put, " FROM import_undo WHERE import_id = ?1 AND tbl = 'attendance'");
+		} else {
+			st_buf_printf(&del, "DELETE FROM %s WHERE import_id = ?1 AND NOT EXISTS (SELECT 1 "
+			    "FROM import_undo u WHERE u.import_id = ?1 AND u.tbl = '%s' AND "
+			    "CAST(u.row_key AS INTEGER) = %s.id)", tbl, tbl, tbl);
+			st_buf_printf(&put, "UPDATE %s SET ", tbl);
+			while (sqlite3_step(cols) == SQLITE_ROW)
+				if (strcmp((const char *)sqlite3_column_text(cols, 0), "id") != 0)
+					st_buf_printf(&put, "%s%s = json_extract(u.old, '$.%s')", i++ ? ", " :
+					    "", sqlite3_column_text(cols, 0), sqlite3_column_text(cols, 0));
+			st_buf_printf(&put, " FROM import_undo u WHERE u.import_id = ?1 AND u.tbl = '%s' "
+			    "AND %s.id = CAST(u.row_key AS INTEGER)", tbl, tbl);
+		}
+		sqlite3_finalize(cols);
+		n = st_db_execf(db, err, del.s, "i", id);
+		if (n >= 0) {
+			d += n;
+			n = st_db_execf(db, err, put.s, "i", id);
+			r += n;
+		}
+		st_buf_free(&del);
+		st_buf_free(&put);
+		if (n < 0)
+			return -1;
+		marks += t == 0 ? d + r : 0;
+	}
+	/* Attendance counts and levels follow the marks put back or taken away. */
+	if (marks > 0 && st_levels_update(db, 0, NULL, err) < 0)
+		return -1;
+	if (restored)
+		*restored += r;
+	if (deleted)
+		*deleted += d;
+	return 0;
+}
