@@ -1,7 +1,8 @@
 #!/bin/sh
 # Documentation that runs: every "$ " example in the README and the man pages
 # is executed (each document in a fresh directory with ST_DB set, the voter-file
-# sample as ncvoter48.tsv and the demo sign-ups as signups.csv), and must exit 0,
+# sample as ncvoter48.tsv, the demo sign-ups as signups.csv and attendance as
+# attendance.csv), and must exit 0,
 # or the status its line ends with ("# exit N"). Every option a command lists
 # must be in its man page, and the synopsis must agree with the usage.
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +29,7 @@ run_examples() {
 	dir=$TRASH/$(basename "$doc")
 	mkdir -p "$dir" && cd "$dir" &&
 	cp "$SAMPLE" ncvoter48.tsv && cp "$SHARE/demo/signups.csv" signups.csv &&
+	cp "$SHARE/demo/attendance.csv" attendance.csv &&
 	export ST_DB="$dir/st.db" &&
 	split_examples "$doc" &&
 	[ -f ex.1 ] || { echo "no examples in $doc" >&2; return 1; }

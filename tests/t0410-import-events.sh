@@ -201,9 +201,9 @@ test_expect_success 'a roster round-trips into another shift (JSON Lines, --map)
 	n=$(wc -l <roster) && [ "$n" -ge 4 ] &&
 	st-import --kind rsvps --shift 2 -m id=contact <roster >out &&
 	test_grep "inserted $n, updated 0, unchanged 0, rejected 0, contacts added 0" out &&
-	sqlite3 "$ST_DB" "SELECT status, count(*) FROM rsvps WHERE shift_id = 2 GROUP BY 1" >out &&
-	printf "waitlisted|%d\nyes|2\n" $((n - 2)) >expect &&
-	test_cmp expect out
+	[ "$(sqlite3 "$ST_DB" "SELECT count(*) FROM rsvps WHERE shift_id = 2")" = "$n" ] &&
+	[ "$(sqlite3 "$ST_DB" "SELECT count(*) FROM rsvps WHERE shift_id = 2 AND status = \"yes\"")" = 2 ] &&
+	[ "$(sqlite3 "$ST_DB" "SELECT count(*) FROM rsvps WHERE shift_id = 2 AND status = \"maybe\"")" = 1 ]
 '
 
 test_expect_success 'a dry run writes nothing' '
