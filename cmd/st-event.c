@@ -9,15 +9,19 @@
 #include "cli.h"
 #include "st/db.h"
 #include "st/event.h"
+#include "st/import.h"
 #include "st/out.h"
 #include "st/util.h"
 
 static const char usage[] =
     "usage: st-event [--db FILE] create --title TEXT --tz ZONE [EVENT-OPTIONS]\n"
+    "       st-event [--db FILE] create [--tz ZONE] -\n"
     "       st-event [--db FILE] edit EVENT [EVENT-OPTIONS]\n"
+    "       st-event [--db FILE] edit -\n"
     "       st-event [--db FILE] cancel-event EVENT\n"
     "       st-event [--db FILE] add-shift EVENT --start TIME --end TIME [--capacity N]\n"
     "                [--external-id ID]\n"
+    "       st-event [--db FILE] add-shift EVENT -\n"
     "       st-event [--db FILE] edit-shift SHIFT [--start TIME] [--end TIME] [--capacity N]\n"
     "       st-event [--db FILE] cancel-shift SHIFT\n"
     "       st-event [--db FILE] list [--upcoming | --past] [--kind KIND] [--event EVENT]\n"
@@ -36,7 +40,9 @@ static const char usage[] =
 static const char help[] =
     "Manage events and their shifts (time slots), RSVPs, attendance and engagement levels.\n"
     "A CONTACT is a contact id, an e-mail address or a phone number. A TIME is local to the\n"
-    "event's time zone (YYYY-MM-DD HH:MM) or carries an offset (-05:00, Z).\n"
+    "event's time zone (YYYY-MM-DD HH:MM) or carries an offset (-05:00, Z). With '-',\n"
+    "create, edit and add-shift read CSV rows from standard input, as st-import --kind\n"
+    "events (or shifts) does, all or nothing.\n"
     "\n"
     "Event options:\n"
     "      --title TEXT          the event's title\n"
@@ -353,6 +359,33 @@ checkin(sqlite3 *db, long shift, const char *by)
 	}
 }
 
+/* create -, edit - and add-shift EVENT -: the rows on standard input, as
+ * st-import --kind events (or shifts) reads them, all or nothing. */
+static void
+from_csv(sqlite3 *db, const char *kind, long event, const struct args *a)
+{
+	struct st_import_opts o = { 0 };
+	struct st_import_result res;
+	struct st_error err = { 0 };
+	int c;
+
+	for (c = O_TITLE; c <= O_EXTERNAL; c++)
+		if (a->given[c] && c != O_TZ)
+			cli_usage_error(usage, "with '-' the rows give the fields (only --tz goes with it)");
+	if (isatty(STDIN_FILENO))
+		cli_usage_error(usage, "'-' reads CSV rows: pipe them in");
+	o.name = "-";
+	o.fp = stdin;
+	o.event = event;
+	o.tz = a->ev.tz;
+	o.strict = 1;
+	o.source = "st-event";
+	if (st_import_activity(db, kind, &o, &res, &err) < 0)
+		cli_die_err(&err);
+	printf("import %ld: read %ld, inserted %ld, updated %ld, unchanged %ld\n", res.id, res.read,
+	    res.inserted, res.updated, res.unchanged);
+}
+
 /* Run subcommand cmd; any failure exits with its status. */
 static void
 run(sqlite3 *db, const char *cmd, char **argv, struct args *a)
@@ -363,7 +396,13 @@ run(sqlite3 *db, const char *cmd, char **argv, struct args *a)
 	const char *res;
 	int rc;
 
-	if (strcmp(cmd, "create") == 0) {
+	if (strcmp(cmd, "create") == 0 && argv[0]) {
+		from_csv(db, "events", 0, a);
+	} else if (strcmp(cmd, "edit") == 0 && strcmp(argv[0], "-") == 0) {
+		from_csv(db, "events", 0, a);
+	} else if (strcmp(cmd, "add-shift") == 0 && argv[1]) {
+		from_csv(db, "shifts", id_arg("EVENT", argv[0]), a);
+	} else if (strcmp(cmd, "create") == 0) {
 		if (st_event_create(db, &a->ev, &id, &err) < 0)
 			cli_die_err(&err);
 		printf("%ld\n", id);
@@ -515,7 +554,10 @@ main(int argc, char **argv)
 			sub = &subs[i];
 	if (sub == NULL)
 		cli_usage_error(usage, "unknown subcommand '%s'", argv[optind]);
-	if (argc - optind - 1 != sub->nargs)
+	/* create and add-shift take one more operand, '-', to read rows. */
+	if (argc - optind - 1 != sub->nargs && !(argc - optind - 1 == sub->nargs + 1 &&
+	    strcmp(argv[argc - 1], "-") == 0 && (strcmp(sub->name, "create") == 0 ||
+	    strcmp(sub->name, "add-shift") == 0)))
 		cli_usage_error(usage, "'%s' takes %d argument%s", sub->name, sub->nargs,
 		    sub->nargs == 1 ? "" : "s");
 	for (c = 1; c <= O_LISTOPTS; c++) {

@@ -764,6 +764,46 @@ write_attendance(struct act *a, long shift, long contact, int attended, int *out
 	return 0;
 }
 
+/* An events or shifts file's status column: "cancelled" cancels the event
+ * (or, in a row with a shift, the shift); "active" leaves it. */
+static int
+cancel_row(struct act *a, const char *tbl, long id)
+{
+	long cancelled;
+	int w = word_in(a->v[AF_STATUS], "active|scheduled|confirmed;cancelled|canceled|cancel");
+
+	if (w < 0)
+		return bad(a, "invalid status '%s' (active or cancelled)", a->v[AF_STATUS]);
+	if (w == 0)
+		return 0;
+	if (st_db_scalarf(a->db, a->err, &cancelled, tbl[0] == 'e' ? "SELECT status = 'cancelled' "
+	    "FROM events WHERE id = ?1" : "SELECT status = 'cancelled' FROM shifts WHERE id = ?1",
+	    "i", id) < 0)
+		return -1;
+	if (cancelled)
+		return 0;
+	if (tbl[0] == 'e') {
+		/* Cancelling an event cancels its shifts: keep them for undo too. */
+		sqlite3_stmt *st = st_db_prepare(a->db, "SELECT id FROM shifts WHERE event_id = ?1 AND "
+		    "status = 'active'", a->err);
+		int rc = st ? SQLITE_ROW : SQLITE_ERROR;
+
+		if (st)
+			sqlite3_bind_int64(st, 1, id);
+		while (st && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			if (log_before(a, 2, sqlite3_column_int64(st, 0), 0, 0) < 0)
+				break;
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return -1;
+	}
+	if (log_before(a, tbl[0] == 'e' ? 3 : 2, id, 0, 0) < 0 || (tbl[0] == 'e' ?
+	    st_event_cancel(a->db, id, a->err) : st_shift_cancel(a->db, id, a->err)) < 0)
+		return -1;
+	a->changed = a->wrote = 1;
+	return mark_row(a, tbl, id);
+}
+
 static int
 import_row(struct act *a, const struct st_csv_row *row)
 {
@@ -793,11 +833,15 @@ import_row(struct act *a, const struct st_csv_row *row)
 			rc = resolve_shift(a, event, &shift);
 		else if (rc == 0)
 			rc = bad(a, "no event named");
+		if (rc == 0 && a->v[AF_STATUS])
+			rc = cancel_row(a, shift ? "shifts" : "events", shift ? shift : event);
 	} else if (a->kind == K_SHIFTS) {
 		if ((rc = resolve_event(a, &event)) == 0)
 			rc = resolve_shift(a, event, &shift);
 		if (rc == 0 && shift == 0)
 			rc = bad(a, "no shift named");
+		if (rc == 0 && a->v[AF_STATUS])
+			rc = cancel_row(a, "shifts", shift);
 	} else {
 		int ro = 0, ao = 0;
 
@@ -844,6 +888,9 @@ import_row(struct act *a, const struct st_csv_row *row)
 	/* What was remembered may have been rolled back. */
 	a->last_shift = 0;
 reject:
+	if (a->o->strict)
+		return st_error_set(a->err, ST_EXIT_DATA, "%s: line %ld: %s", a->o->name, row->line,
+		    a->reason);
 	a->res->rejected++;
 	return a->o->rejects ? st_import_reject(a->o->rejects, a->in, row, a->reason, a->err) : 0;
 }

@@ -232,4 +232,32 @@ test_expect_success 'usage errors exit 2 with one line' '
 	test_one_line err && test_grep "no shift 99" err
 '
 
+test_expect_success 'st-event create - and add-shift EVENT - read rows, all or nothing' '
+	n=$(count events) &&
+	printf "title,start,end\nStdin meeting,2027-01-05 18:00,2027-01-05 19:00\n" |
+		st-event create --tz America/Chicago - >out &&
+	test_grep "inserted 1" out &&
+	[ "$(count events)" = $((n + 1)) ] &&
+	ev=$(sqlite3 "$ST_DB" "SELECT id FROM events WHERE title = \"Stdin meeting\"") &&
+	s=$(count shifts) &&
+	printf "start,end\n2027-01-12 18:00,2027-01-12 19:00\n2027-01-12 18:30,2027-01-12 19:30\n" |
+		test_exit 3 st-event add-shift "$ev" - 2>err &&
+	test_one_line err && test_grep "line 3: shift overlaps" err &&
+	[ "$(count shifts)" = "$s" ] &&
+	printf "start,end\n2027-01-12 18:00,2027-01-12 19:00\n" | st-event add-shift "$ev" - >out &&
+	[ "$(count shifts)" = $((s + 1)) ] &&
+	test_exit 2 st-event create --title X - </dev/null 2>err &&
+	test_grep "only --tz" err
+'
+
+test_expect_success 'st-event edit - cancels events; undo brings them and their shifts back' '
+	ev=$(sqlite3 "$ST_DB" "SELECT id FROM events WHERE title = \"Stdin meeting\"") &&
+	printf "event,status\n%s,cancelled\n" "$ev" | st-event edit - >out &&
+	test_grep "updated 1" out &&
+	[ "$(sqlite3 "$ST_DB" "SELECT group_concat(status) FROM shifts WHERE event_id = $ev")" = "cancelled,cancelled" ] &&
+	st-import --undo "$(last)" >/dev/null &&
+	[ "$(sqlite3 "$ST_DB" "SELECT status FROM events WHERE id = $ev")" = active ] &&
+	[ "$(sqlite3 "$ST_DB" "SELECT group_concat(status) FROM shifts WHERE event_id = $ev")" = "active,active" ]
+'
+
 test_done

@@ -33,6 +33,7 @@ struct st_import_opts {
 	/* Events, shifts, RSVPs and attendance (st_import_activity): */
 	long event, shift;        /* > 0: every row is for this event or shift */
 	const char *tz;           /* the time zone of events the rows create; may be NULL */
+	int strict;               /* a row that cannot be imported fails the batch */
 };
 
 struct st_import_result {
