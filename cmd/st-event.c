@@ -584,7 +584,7 @@ main(int argc, char **argv)
 	if (a.organizer)
 		a.ev.organizer = strcmp(a.organizer, "none") == 0 ? -1 : contact_arg(db, a.organizer);
 	run(db, argv[optind], argv + optind + 1, &a);
-	sqlite3_close(db);
+	st_db_close(db);
 	cli_check_stdout();
 	return 0;
 }

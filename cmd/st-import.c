@@ -393,7 +393,7 @@ main(int argc, char **argv)
 				status = s;
 		}
 	}
-	sqlite3_close(db);
+	st_db_close(db);
 	st_strv_free(maps);
 	st_strv_free(tags);
 	cli_check_stdout();

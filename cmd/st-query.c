@@ -485,7 +485,7 @@ main(int argc, char **argv)
 	    !a.save && !a.output && !a.columns && a.fmt < 0 && a.limit < 0 &&
 	    isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		interactive(db);
-		sqlite3_close(db);
+		st_db_close(db);
 		args_free(&a);
 		return 0;
 	}
@@ -497,7 +497,7 @@ main(int argc, char **argv)
 	}
 	if (a.output)
 		cli_output_commit(&out);
-	sqlite3_close(db);
+	st_db_close(db);
 	cli_check_stdout();
 	if (a.exit_status && n == 0 && !a.segments && !a.delete) {
 		args_free(&a);

@@ -56,52 +56,90 @@ st_db_prepare(sqlite3 *db, const char *sql, struct st_error *err)
 	return st;
 }
 
-/* How deep each connection's transactions are nested: a begin inside a
- * transaction is a savepoint, so library functions that keep their own
- * transaction compose inside a caller's (an import's batch). */
-struct nest {
+/* What st keeps per connection: how deep its transactions are nested (a
+ * begin inside a transaction is a savepoint, so library functions that keep
+ * their own transaction compose inside a caller's, such as an import's
+ * batch), and the statements st_db_execf and st_db_scalarf prepared, so a
+ * loop that calls them does not prepare them again each time. */
+#define NCACHE 48
+struct conn {
 	sqlite3 *db;
 	int depth;
-	struct nest *next;
+	struct {
+		uint64_t hash;
+		char *sql;
+		sqlite3_stmt *st;
+	} cache[NCACHE];
+	unsigned next;
+	struct conn *link;
 };
-static struct nest *nests;
+static struct conn *conns;
 
-static struct nest *
-nest_of(sqlite3 *db, int create)
+static struct conn *
+conn_of(sqlite3 *db)
 {
-	struct nest *n;
+	struct conn *c;
 
-	for (n = nests; n && n->db != db; n = n->next)
+	for (c = conns; c && c->db != db; c = c->link)
 		;
-	if (n == NULL && create) {
-		n = st_xcalloc(1, sizeof(*n));
-		n->db = db;
-		n->next = nests;
-		nests = n;
+	if (c == NULL) {
+		c = st_xcalloc(1, sizeof(*c));
+		c->db = db;
+		c->link = conns;
+		conns = c;
 	}
-	return n;
+	return c;
 }
 
-/* The outermost transaction ended: forget the connection. */
-static void
-nest_end(sqlite3 *db)
+/* A statement for sql, prepared once per connection and reset for reuse. */
+static sqlite3_stmt *
+cached(sqlite3 *db, const char *sql, struct st_error *err)
 {
-	struct nest **p, *n;
+	struct conn *c = conn_of(db);
+	uint64_t h = st_hash(ST_HASH_INIT, sql, strlen(sql));
+	unsigned i;
 
-	for (p = &nests; *p && (*p)->db != db; p = &(*p)->next)
-		;
-	if ((n = *p) != NULL) {
-		*p = n->next;
-		free(n);
+	for (i = 0; i < NCACHE; i++) {
+		if (c->cache[i].st && c->cache[i].hash == h && strcmp(c->cache[i].sql, sql) == 0) {
+			sqlite3_reset(c->cache[i].st);
+			sqlite3_clear_bindings(c->cache[i].st);
+			return c->cache[i].st;
+		}
 	}
+	i = c->next++ % NCACHE;
+	sqlite3_finalize(c->cache[i].st);
+	free(c->cache[i].sql);
+	c->cache[i].st = st_db_prepare(db, sql, err);
+	c->cache[i].sql = c->cache[i].st ? st_xstrdup(sql) : NULL;
+	c->cache[i].hash = h;
+	return c->cache[i].st;
+}
+
+int
+st_db_close(sqlite3 *db)
+{
+	struct conn **p, *c;
+	unsigned i;
+
+	for (p = &conns; *p && (*p)->db != db; p = &(*p)->link)
+		;
+	if ((c = *p) != NULL) {
+		*p = c->link;
+		for (i = 0; i < NCACHE; i++) {
+			sqlite3_finalize(c->cache[i].st);
+			free(c->cache[i].sql);
+		}
+		free(c);
+	}
+	return sqlite3_close(db) == SQLITE_OK ? 0 : -1;
 }
 
 int
 st_db_begin(sqlite3 *db, struct st_error *err)
 {
-	struct nest *n = nest_of(db, 0);
+	struct conn *n = conn_of(db);
 
-	if (n && n->depth > 0) {
+	if (n->depth > 0) {
 		if (sqlite3_exec(db, "SAVEPOINT st_nested", NULL, NULL, NULL) != SQLITE_OK)
 			return st_error_db(err, db, "cannot start a savepoint");
 		n->depth++;
@@ -113,16 +151,16 @@ st_db_begin(sqlite3 *db, struct st_error *err)
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return st_error_db(err, db, "cannot start a transaction on '%s'",
 		    sqlite3_db_filename(db, "main"));
-	nest_of(db, 1)->depth = 1;
+	n->depth = 1;
 	return 0;
 }
 
 int
 st_db_commit(sqlite3 *db, struct st_error *err)
 {
-	struct nest *n = nest_of(db, 0);
+	struct conn *n = conn_of(db);
 
-	if (n && n->depth > 1) {
+	if (n->depth > 1) {
 		if (sqlite3_exec(db, "RELEASE st_nested", NULL, NULL, NULL) != SQLITE_OK) {
 			st_error_db(err, db, "cannot release a savepoint");
 			st_db_rollback(db);
@@ -131,7 +169,7 @@ st_db_commit(sqlite3 *db, struct st_error *err)
 		n->depth--;
 		return 0;
 	}
-	nest_end(db);
+	n->depth = 0;
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		st_error_db(err, db, "cannot commit to '%s'", sqlite3_db_filename(db, "main"));
 		if (!sqlite3_get_autocommit(db))
@@ -144,14 +182,14 @@ st_db_commit(sqlite3 *db, struct st_error *err)
 void
 st_db_rollback(sqlite3 *db)
 {
-	struct nest *n = nest_of(db, 0);
+	struct conn *n = conn_of(db);
 
-	if (n && n->depth > 1) {
+	if (n->depth > 1) {
 		sqlite3_exec(db, "ROLLBACK TO st_nested; RELEASE st_nested", NULL, NULL, NULL);
 		n->depth--;
 		return;
 	}
-	nest_end(db);
+	n->depth = 0;
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -232,7 +270,7 @@ st_db_open(sqlite3 **out, const char *path, struct st_error *err)
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 	    SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
 		st_error_db(err, db, "cannot open database '%s'", path);
-		sqlite3_close(db);
+		st_db_close(db);
 		return -1;
 	}
 	sqlite3_busy_timeout(db, (int)timeout);
@@ -263,7 +301,7 @@ st_db_open(sqlite3 **out, const char *path, struct st_error *err)
 	*out = db;
 	return 0;
 fail:
-	sqlite3_close(db);
+	st_db_close(db);
 	return -1;
 }
 
@@ -273,7 +311,7 @@ fail:
 static sqlite3_stmt *
 vprep(sqlite3 *db, struct st_error *err, const char *sql, const char *types, va_list ap)
 {
-	sqlite3_stmt *st = st_db_prepare(db, sql, err);
+	sqlite3_stmt *st = cached(db, sql, err);
 	int i;
 
 	for (i = 0; st && types[i]; i++) {
@@ -331,7 +369,7 @@ vrun(sqlite3 *db, struct st_error *err, long *out, const char *sql, const char *
 	} else {
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 

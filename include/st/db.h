@@ -19,13 +19,18 @@ const char *st_db_path(const char *path);
  * accepted. Returns 0 and *out, or -1 and err. */
 int st_db_open(sqlite3 **out, const char *path, struct st_error *err);
 
+/* Close a database st_db_open opened, with the statements st keeps for it.
+ * Returns 0, or -1 if SQLite could not close it. */
+int st_db_close(sqlite3 *db);
+
 /* Run sql (one or more statements, no parameters) and fill err on failure. */
 int st_db_exec(sqlite3 *db, const char *sql, struct st_error *err);
 
 /* Prepare sql; on failure fill err and return NULL. */
 sqlite3_stmt *st_db_prepare(sqlite3 *db, const char *sql, struct st_error *err);
 
-/* Run one statement with parameters given by a type string, one letter a
+/* Run one statement (prepared once per connection and kept until
+ * st_db_close) with parameters given by a type string, one letter a
  * parameter in order: 'i' a long, 'I' a long bound as NULL when <= 0, 't' a
  * string (NULL binds NULL), 'd' a double, 'n' a double bound as NULL, '-' a
  * long bound as NULL. Returns the number of rows changed, or -1 and err. */
