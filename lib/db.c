@@ -373,6 +373,34 @@ vrun(sqlite3 *db, struct st_error *err, long *out, const char *sql, const char *
 	return rc;
 }
 
+char *
+st_db_textf(sqlite3 *db, struct st_error *err, int *rc, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st;
+	char *v = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, types);
+	st = vprep(db, err, sql, types, ap);
+	va_end(ap);
+	*rc = -1;
+	if (st == NULL)
+		return NULL;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			v = st_xstrdup((const char *)sqlite3_column_text(st, 0));
+		*rc = 1;
+	} else if (r == SQLITE_DONE) {
+		*rc = 0;
+	} else {
+		st_error_db(err, db, "database error");
+	}
+	sqlite3_reset(st);
+	return v;
+}
+
 long
 st_db_execf(sqlite3 *db, struct st_error *err, const char *sql, const char *types, ...)
 {

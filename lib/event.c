@@ -14,30 +14,7 @@
 #include "st/util.h"
 
 /* A text column of the first row, copied (NULL if none). */
-static char *
-text(sqlite3 *db, struct st_error *err, int *rc, const char *sql, long id)
-{
-	sqlite3_stmt *st = st_db_prepare(db, sql, err);
-	char *v = NULL;
-	int r;
-
-	*rc = -1;
-	if (st == NULL)
-		return NULL;
-	sqlite3_bind_int64(st, 1, id);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-			v = st_xstrdup((const char *)sqlite3_column_text(st, 0));
-		*rc = 1;
-	} else if (r == SQLITE_DONE) {
-		*rc = 0;
-	} else {
-		st_error_db(err, db, "database error");
-	}
-	sqlite3_finalize(st);
-	return v;
-}
+#define text(db, err, rc, sql, id) st_db_textf(db, err, rc, sql, "i", (long)(id))
 
 static int
 commit(sqlite3 *db, int rc, struct st_error *err)

@@ -941,10 +941,13 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 	}
 	if (o->rejects)
 		st_import_rejects_begin(o->rejects, a.in);
+	/* Each row is a savepoint: keep its journal in memory, not in a temp file. */
+	sqlite3_exec(db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
 	if (map_columns(&a) < 0 || check_columns(&a) < 0 || st_db_begin(db, err) < 0) {
 		act_free(&a);
 		return -1;
 	}
+	sqlite3_exec(db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
 	if (o->event > 0 && (rc = st_db_scalarf(db, err, &v, "SELECT id FROM events WHERE id = ?1",
 	    "i", o->event)) <= 0) {
 		if (rc == 0)

@@ -41,6 +41,12 @@ long st_db_execf(sqlite3 *db, struct st_error *err, const char *sql, const char 
 int st_db_scalarf(sqlite3 *db, struct st_error *err, long *out, const char *sql,
     const char *types, ...);
 
+/* The same for text: a copy of the first column of the first row (NULL if
+ * there is none or it is NULL; free it); *rc gets 1 for a row, 0 for none,
+ * -1 on error (err filled). */
+char *st_db_textf(sqlite3 *db, struct st_error *err, int *rc, const char *sql,
+    const char *types, ...);
+
 /* BEGIN IMMEDIATE (waiting on the busy timeout), COMMIT and ROLLBACK. Inside
  * a transaction begun by st_db_begin they nest: a savepoint that commit
  * releases and rollback rolls back to, so a function that keeps its own
