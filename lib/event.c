@@ -477,8 +477,14 @@ st_levels_update(sqlite3 *db, long import_id, long *changed, struct st_error *er
 
 	if (st_db_begin(db, err) < 0)
 		return -1;
-	n = import_id > 0 ? st_db_execf(db, err, SET_LEVEL " AND id IN (SELECT contact_id FROM "
-	    "attendance WHERE import_id = ?1)", "i", import_id) : st_db_execf(db, err, SET_LEVEL, "");
+	/* A batch's contacts: each one's count once, from one pass grouped by contact. */
+	n = import_id > 0 ? st_db_execf(db, err, "UPDATE contacts AS c SET attended = t.n, level = "
+	    "CASE WHEN c.role IN ('host', 'lead') THEN 3 ELSE min(2, t.n) END FROM (SELECT "
+	    "contact_id, count(*) FILTER (WHERE status = 'attended') AS n FROM attendance WHERE "
+	    "contact_id IN (SELECT contact_id FROM attendance WHERE import_id = ?1) GROUP BY "
+	    "contact_id) AS t WHERE c.id = t.contact_id AND (c.attended IS NOT t.n OR c.level IS NOT "
+	    "CASE WHEN c.role IN ('host', 'lead') THEN 3 ELSE min(2, t.n) END)", "i", import_id) :
+	    st_db_execf(db, err, SET_LEVEL, "");
 	if (changed)
 		*changed = n;
 	return commit(db, n < 0 ? -1 : 0, err);
