@@ -85,11 +85,13 @@ struct act {
 	struct st_buf last_key;
 	long last_shift;
 	int wrote;                     /* the row changed something */
+	int sp_open;                   /* the row's savepoint is open */
 	int made, changed;             /* it made, or changed, the kind's own record */
 	long added;                    /* people it added */
 	/* statements */
 	sqlite3_stmt *sp, *sp_release, *sp_rollback, *ev_ext, *ev_title, *sh_ext, *sh_start,
-	    *ev_id, *sh_only, *sh_open, *ct_id, *ct_phone, *ct_email, *live, *mark, *log[4];
+	    *ev_id, *sh_only, *sh_open, *ct_id, *ct_phone, *ct_email, *live, *mark, *exists,
+	    *log[4];
 };
 
 /* The value as a reject: set the reason, return 1. */
@@ -298,12 +300,30 @@ lookup(struct act *a, sqlite3_stmt **st, const char *sql, const char *s, long id
 	return rc == SQLITE_ROW;
 }
 
+/* A row is all or nothing: its savepoint opens before its first write (a
+ * row that only adds one attendance mark needs none). */
+static int
+row_begin(struct act *a)
+{
+	if (a->sp_open)
+		return 0;
+	if (sqlite3_step(a->sp) != SQLITE_DONE) {
+		sqlite3_reset(a->sp);
+		return st_error_db(a->err, a->db, "cannot start a savepoint");
+	}
+	sqlite3_reset(a->sp);
+	a->sp_open = 1;
+	return 0;
+}
+
 /* Keep what row key of table tbl held before this batch first changed it. */
 static int
 log_before(struct act *a, int t, long key, long key2, int waitlist)
 {
 	sqlite3_stmt *st = a->log[t];
 
+	if (row_begin(a) < 0)
+		return -1;
 	if (st == NULL) {
 		static const char *const where[] = {
 			"contact_id = ?3 AND shift_id = ?2",
@@ -458,6 +478,8 @@ resolve_event(struct act *a, long *id)
 		if (in.tz == NULL)
 			return bad(a, "event '%s' has no time zone (a tz column, or --tz ZONE)",
 			    in.title);
+		if (row_begin(a) < 0)
+			return -1;
 		if ((rc = called(a, st_event_create(a->db, &in, id, a->err))) != 0)
 			return rc;
 		a->made |= a->kind == K_EVENTS;
@@ -577,6 +599,8 @@ resolve_shift(struct act *a, long event, long *id)
 		if (!s[0] || !e[0])
 			return bad(a, "no shift%s%s, and no start and end to create it",
 			    a->v[AF_SHIFT_EXT] ? " " : "", a->v[AF_SHIFT_EXT] ? a->v[AF_SHIFT_EXT] : "");
+		if (row_begin(a) < 0)
+			return -1;
 		if ((rc = called(a, st_shift_add(a->db, event, s, e, cap >= 0 ? cap : -1,
 		    a->v[AF_SHIFT_EXT], id, a->err))) != 0)
 			return rc;
@@ -672,6 +696,8 @@ row_contact(struct act *a, long *id)
 	}
 	if (p == NULL && e == NULL)
 		return bad(a, "no valid phone, email or contact id");
+	if (row_begin(a) < 0)
+		return -1;
 	if ((rc = called(a, st_contact_add(a->db, a->cv[ffirst], a->cv[flast], p, e,
 	    a->o->source ? a->o->source : a->o->name, id, a->err))) != 0)
 		return rc;
@@ -749,13 +775,17 @@ static int
 write_attendance(struct act *a, long shift, long contact, int attended, int *outcome)
 {
 	char at[21];
+	long n = 0;
 	int rc, existed;
 
 	if (a->v[AF_CHECKED_IN_AT] && (rc = row_time(a, a->v[AF_CHECKED_IN_AT], 0, at)) != 0)
 		return rc;
-	if (log_before(a, 0, shift, contact, 0) < 0)
+	/* Only a mark that is there already needs keeping (and a savepoint). */
+	if ((existed = lookup(a, &a->exists, "SELECT 1 FROM attendance WHERE shift_id = ?1 AND "
+	    "contact_id = ?2", NULL, shift, contact, &n)) < 0)
 		return -1;
-	existed = sqlite3_changes(a->db) > 0;
+	if (existed && log_before(a, 0, shift, contact, 0) < 0)
+		return -1;
 	rc = st_attend_mark(a->db, &a->mark, shift, contact, !attended, a->v[AF_CHECKED_IN_AT] ?
 	    at : NULL, a->v[AF_CHECKED_IN_BY], a->import_id, a->err);
 	if (rc < 0)
@@ -822,12 +852,7 @@ import_row(struct act *a, const struct st_csv_row *row)
 		bad(a, "invalid attendance '%s' (attended or no_show)", a->v[AF_ATTENDED]);
 		goto reject;
 	}
-	/* A row is all or nothing: what it created goes when a later step rejects it. */
-	if (sqlite3_step(a->sp) != SQLITE_DONE) {
-		sqlite3_reset(a->sp);
-		return st_error_db(a->err, a->db, "cannot start a savepoint");
-	}
-	sqlite3_reset(a->sp);
+	a->sp_open = 0;
 	if (a->kind == K_EVENTS) {
 		if ((rc = resolve_event(a, &event)) == 0 && event > 0)
 			rc = resolve_shift(a, event, &shift);
@@ -866,6 +891,11 @@ import_row(struct act *a, const struct st_csv_row *row)
 		a->res->unchanged += !a->made && !a->changed;
 		a->res->contacts_added += a->added;
 	}
+	if (!a->sp_open) {
+		if (rc == 0)
+			return 0;
+		goto reject;
+	}
 	/* A row that changes nothing leaves nothing, not even a before-image. */
 	if (rc == 0 && a->wrote) {
 		if (sqlite3_step(a->sp_release) != SQLITE_DONE) {
@@ -900,7 +930,7 @@ act_free(struct act *a)
 {
 	sqlite3_stmt **sts[] = { &a->sp, &a->sp_release, &a->sp_rollback, &a->ev_ext, &a->ev_title,
 		&a->sh_ext, &a->sh_start, &a->ev_id, &a->sh_only, &a->sh_open, &a->ct_id, &a->ct_phone,
-		&a->ct_email, &a->live, &a->mark, &a->log[0], &a->log[1], &a->log[2], &a->log[3] };
+		&a->ct_email, &a->live, &a->mark, &a->exists, &a->log[0], &a->log[1], &a->log[2], &a->log[3] };
 	size_t i;
 
 	for (i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
