@@ -115,6 +115,21 @@ cached(sqlite3 *db, const char *sql, struct st_error *err)
 	return c->cache[i].st;
 }
 
+/* Run a statement without parameters that returns no rows, prepared once. */
+static int
+step_cached(sqlite3 *db, const char *sql)
+{
+	struct st_error err = { 0 };
+	sqlite3_stmt *st = cached(db, sql, &err);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int
 st_db_close(sqlite3 *db)
 {
@@ -140,7 +155,7 @@ st_db_begin(sqlite3 *db, struct st_error *err)
 	struct conn *n = conn_of(db);
 
 	if (n->depth > 0) {
-		if (sqlite3_exec(db, "SAVEPOINT st_nested", NULL, NULL, NULL) != SQLITE_OK)
+		if (step_cached(db, "SAVEPOINT st_nested") < 0)
 			return st_error_db(err, db, "cannot start a savepoint");
 		n->depth++;
 		return 0;
@@ -161,7 +176,7 @@ st_db_commit(sqlite3 *db, struct st_error *err)
 	struct conn *n = conn_of(db);
 
 	if (n->depth > 1) {
-		if (sqlite3_exec(db, "RELEASE st_nested", NULL, NULL, NULL) != SQLITE_OK) {
+		if (step_cached(db, "RELEASE st_nested") < 0) {
 			st_error_db(err, db, "cannot release a savepoint");
 			st_db_rollback(db);
 			return -1;
@@ -185,7 +200,8 @@ st_db_rollback(sqlite3 *db)
 	struct conn *n = conn_of(db);
 
 	if (n->depth > 1) {
-		sqlite3_exec(db, "ROLLBACK TO st_nested; RELEASE st_nested", NULL, NULL, NULL);
+		step_cached(db, "ROLLBACK TO st_nested");
+		step_cached(db, "RELEASE st_nested");
 		n->depth--;
 		return;
 	}

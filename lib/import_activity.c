@@ -977,7 +977,9 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 		act_free(&a);
 		return -1;
 	}
-	sqlite3_exec(db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
+	/* A 64 MB page cache: marks land all over the attendance table and its
+	 * indexes, and a smaller cache spills them to the WAL again and again. */
+	sqlite3_exec(db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
 	if (o->event > 0 && (rc = st_db_scalarf(db, err, &v, "SELECT id FROM events WHERE id = ?1",
 	    "i", o->event)) <= 0) {
 		if (rc == 0)
