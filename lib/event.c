@@ -364,7 +364,7 @@ st_rsvp_set(sqlite3 *db, long shift, long contact, const struct st_rsvp_in *in,
 		rc = check_contact(db, contact, err);
 	if (rc >= 0)
 		rc = st_db_scalarf(db, err, &live, "SELECT id FROM rsvps WHERE shift_id = ?1 AND contact_id = "
-		    "?2 AND status IN ('yes', 'maybe', 'waitlisted')", "ii", shift, contact);
+		    "?2 AND status NOT IN ('no', 'cancelled')", "ii", shift, contact);
 	if (rc > 0)
 		cur = text(db, err, &rc, "SELECT status FROM rsvps WHERE id = ?", live);
 	if (rc > 0 && st_db_scalarf(db, err, &conf, "SELECT confirmed FROM rsvps WHERE id = ?", "i",
@@ -437,7 +437,7 @@ st_rsvp_cancel(sqlite3 *db, long shift, long contact, long *promoted, struct st_
 	if (st_db_begin(db, err) < 0)
 		return -1;
 	rc = st_db_scalarf(db, err, &id, "SELECT id FROM rsvps WHERE shift_id = ?1 AND contact_id = ?2 AND "
-	    "status IN ('yes', 'maybe', 'waitlisted')", "ii", shift, contact);
+	    "status NOT IN ('no', 'cancelled')", "ii", shift, contact);
 	if (rc == 0)
 		rc = st_error_set(err, ST_EXIT_DATA, "contact %ld has no RSVP to shift %ld", contact,
 		    shift);
@@ -500,7 +500,7 @@ st_attend_mark(sqlite3 *db, sqlite3_stmt **cache, long shift, long contact, int 
 	if (st == NULL && (st = *cache = st_db_prepare(db, "INSERT INTO attendance(contact_id, "
 	    "shift_id, status, checked_in_at, checked_in_by, walk_in, import_id, created_at) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?3 = 'attended' AND NOT EXISTS (SELECT 1 FROM rsvps WHERE "
-	    "shift_id = ?2 AND contact_id = ?1 AND status IN ('yes', 'maybe', 'waitlisted')), ?6, "
+	    "shift_id = ?2 AND contact_id = ?1 AND status NOT IN ('no', 'cancelled')), ?6, "
 	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) ON CONFLICT(contact_id, shift_id) DO UPDATE SET "
 	    "status = excluded.status, checked_in_at = excluded.checked_in_at, checked_in_by = "
 	    "excluded.checked_in_by, walk_in = excluded.walk_in, import_id = excluded.import_id "
@@ -678,10 +678,10 @@ st_roster(sqlite3 *db, long shift, struct st_out *out, long *nrows, struct st_er
 	snprintf(id, sizeof(id), "%ld", shift);
 	params[0] = id;
 	return st_query_sql(db, "WITH people(cid) AS (SELECT contact_id FROM rsvps WHERE shift_id = "
-	    "?1 AND status IN ('yes', 'maybe', 'waitlisted') UNION SELECT contact_id FROM attendance "
+	    "?1 AND status NOT IN ('no', 'cancelled') UNION SELECT contact_id FROM attendance "
 	    "WHERE shift_id = ?1) SELECT c.id, c.first_name, c.last_name, c.phone, c.email, "
 	    "(SELECT r.status FROM rsvps r WHERE r.shift_id = ?1 AND r.contact_id = c.id AND "
-	    "r.status IN ('yes', 'maybe', 'waitlisted')) AS rsvp, (SELECT r.confirmed FROM rsvps r "
+	    "r.status NOT IN ('no', 'cancelled')) AS rsvp, (SELECT r.confirmed FROM rsvps r "
 	    "WHERE r.shift_id = ?1 AND r.contact_id = c.id AND r.status IN ('yes', 'maybe', "
 	    "'waitlisted')) AS confirmed, a.status AS attendance, a.walk_in, a.checked_in_at, "
 	    "c.level, c.role, c.organizer_id AS organizer, "

@@ -327,7 +327,7 @@ log_before(struct act *a, int t, long key, long key2, int waitlist)
 	if (st == NULL) {
 		static const char *const where[] = {
 			"contact_id = ?3 AND shift_id = ?2",
-			"shift_id = ?2 AND status IN ('yes', 'maybe', 'waitlisted') AND (contact_id = ?3 "
+			"shift_id = ?2 AND status NOT IN ('no', 'cancelled') AND (contact_id = ?3 "
 			    "OR (?4 AND status = 'waitlisted'))",
 			"id = ?2", "id = ?2" };
 		struct st_buf sql = { 0 };
@@ -758,7 +758,7 @@ write_rsvp(struct act *a, long shift, long contact, int *outcome)
 	in.waitlist_ok = 1;
 	in.import_id = a->import_id;
 	if (lookup(a, &a->live, "SELECT id FROM rsvps WHERE shift_id = ?1 AND contact_id = ?2 AND "
-	    "status IN ('yes', 'maybe', 'waitlisted')", NULL, shift, contact, &live) < 0)
+	    "status NOT IN ('no', 'cancelled')", NULL, shift, contact, &live) < 0)
 		return -1;
 	/* Ending an RSVP may move the first of the waitlist up: keep them too. */
 	if (log_before(a, 1, shift, contact, w == 3 || w == 4) < 0)
