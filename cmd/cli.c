@@ -76,6 +76,51 @@ cli_list_options(const struct option *opts, const char *optstring)
 			printf("--%s%s\n", opts[i].name, opts[i].has_arg == required_argument ? "=" : "");
 }
 
+void
+cli_list_subs(const struct cli_sub *subs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		printf("%s\n", subs[i].name);
+}
+
+const struct cli_sub *
+cli_subcommand(const char *usage, const struct cli_sub *subs, size_t n, int argc, char **argv,
+    const struct option *opts, const char *given, int ngiven, int always)
+{
+	const struct cli_sub *sub = NULL;
+	int c, nargs;
+	size_t i, k;
+
+	if (optind == argc)
+		cli_usage_error(usage, "no subcommand");
+	for (i = 0; i < n; i++)
+		if (strcmp(subs[i].name, argv[optind]) == 0)
+			sub = &subs[i];
+	if (sub == NULL)
+		cli_usage_error(usage, "unknown subcommand '%s'", argv[optind]);
+	nargs = argc - optind - 1;
+	if (nargs < sub->minargs || nargs > sub->maxargs)
+		cli_usage_error(usage, "'%s' takes %s%d argument%s", sub->name,
+		    sub->minargs == sub->maxargs ? "" : nargs < sub->minargs ? "at least " : "at most ",
+		    nargs < sub->minargs ? sub->minargs : sub->maxargs,
+		    (nargs < sub->minargs ? sub->minargs : sub->maxargs) == 1 ? "" : "s");
+	for (c = 1; c < ngiven; c++) {
+		int ok = !given[c] || c == always;
+
+		for (k = 0; !ok && k < sizeof(sub->opts) / sizeof(sub->opts[0]); k++)
+			ok = sub->opts[k] == c;
+		for (k = 0; !ok && opts[k].name; k++)
+			if (opts[k].val == c)
+				cli_usage_error(usage, "option '--%s' does not go with '%s'",
+				    opts[k].name, sub->name);
+		if (!ok)
+			cli_usage_error(usage, "option '-%c' does not go with '%s'", c, sub->name);
+	}
+	return sub;
+}
+
 long
 cli_number(const char *usage, const char *opt, const char *s, long min, long max)
 {

@@ -28,6 +28,25 @@ void cli_usage_error(const char *usage, const char *fmt, ...)
  * shell completion (the hidden --list-options). */
 void cli_list_options(const struct option *opts, const char *optstring);
 
+/* A subcommand: its name, how many operands it takes, and the options (their
+ * getopt values, 0-terminated) it takes besides those every subcommand does. */
+struct cli_sub {
+	const char *name;
+	int minargs, maxargs;
+	int opts[16];
+};
+
+/* Print the subcommands' names, one per line (after cli_list_options). */
+void cli_list_subs(const struct cli_sub *subs, size_t n);
+
+/* The subcommand argv[optind] names, among subs[0..n), once its number of
+ * operands and the options given are checked: given[v] is set for each
+ * option value v (< ngiven) that was given, and always is one every
+ * subcommand takes. Any mismatch is a usage error. */
+const struct cli_sub *cli_subcommand(const char *usage, const struct cli_sub *subs, size_t n,
+    int argc, char **argv, const struct option *opts, const char *given, int ngiven,
+    int always);
+
 /* Parse a number for option opt, or die with a usage error. */
 long cli_number(const char *usage, const char *opt, const char *s, long min, long max);
 

@@ -116,27 +116,23 @@ static const struct option longopts[] = {
 #define EVENT_OPTS O_TITLE, O_KIND, O_TZ, O_LOCATION, O_LAT, O_LON, O_AREA, O_DESCRIPTION, \
 	O_ORGANIZER, O_EXTERNAL
 #define FORMAT_OPTS 'f', 'H', O_CSV, O_TSV, O_JSON, O_TABLE
-static const struct sub {
-	const char *name;
-	int nargs;
-	int opts[16];
-} subs[] = {
-	{ "add-shift", 1, { O_START, O_END, O_CAPACITY, O_EXTERNAL } },
-	{ "attend", 2, { O_NOSHOW, O_BY } },
-	{ "cancel", 2, { 0 } },
-	{ "cancel-event", 1, { 0 } },
-	{ "cancel-shift", 1, { 0 } },
-	{ "checkin", 1, { O_BY } },
-	{ "create", 0, { EVENT_OPTS } },
-	{ "edit", 1, { EVENT_OPTS } },
-	{ "edit-shift", 1, { O_START, O_END, O_CAPACITY } },
-	{ "levels", 0, { 0 } },
-	{ "list", 0, { O_UPCOMING, O_PAST, O_KIND, O_EVENT, FORMAT_OPTS } },
-	{ "organizer", 2, { 0 } },
-	{ "role", 2, { 0 } },
-	{ "roster", 1, { FORMAT_OPTS } },
-	{ "rsvp", 2, { O_STATUS, O_SOURCE, O_REFERRED, O_NOWAIT } },
-	{ "unattend", 2, { 0 } },
+static const struct cli_sub subs[] = {
+	{ "add-shift", 1, 1, { O_START, O_END, O_CAPACITY, O_EXTERNAL } },
+	{ "attend", 2, 2, { O_NOSHOW, O_BY } },
+	{ "cancel", 2, 2, { 0 } },
+	{ "cancel-event", 1, 1, { 0 } },
+	{ "cancel-shift", 1, 1, { 0 } },
+	{ "checkin", 1, 1, { O_BY } },
+	{ "create", 0, 0, { EVENT_OPTS } },
+	{ "edit", 1, 1, { EVENT_OPTS } },
+	{ "edit-shift", 1, 1, { O_START, O_END, O_CAPACITY } },
+	{ "levels", 0, 0, { 0 } },
+	{ "list", 0, 0, { O_UPCOMING, O_PAST, O_KIND, O_EVENT, FORMAT_OPTS } },
+	{ "organizer", 2, 2, { 0 } },
+	{ "role", 2, 2, { 0 } },
+	{ "roster", 1, 1, { FORMAT_OPTS } },
+	{ "rsvp", 2, 2, { O_STATUS, O_SOURCE, O_REFERRED, O_NOWAIT } },
+	{ "unattend", 2, 2, { 0 } },
 };
 
 struct args {
@@ -442,9 +438,8 @@ main(int argc, char **argv)
 {
 	struct args a = { 0 };
 	struct st_error err = { 0 };
-	const struct sub *sub = NULL;
+	const struct cli_sub *sub;
 	sqlite3 *db;
-	size_t i, k;
 	int c;
 
 	cli_init("st-event");
@@ -499,8 +494,7 @@ main(int argc, char **argv)
 			return 0;
 		case O_LISTOPTS:
 			cli_list_options(longopts, shortopts);
-			for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-				printf("%s\n", subs[i].name);
+			cli_list_subs(subs, sizeof(subs) / sizeof(subs[0]));
 			return 0;
 		default:
 			fputs(usage, stderr);
@@ -508,28 +502,8 @@ main(int argc, char **argv)
 			return ST_EXIT_USAGE;
 		}
 	}
-	if (optind == argc)
-		cli_usage_error(usage, "no subcommand");
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (strcmp(subs[i].name, argv[optind]) == 0)
-			sub = &subs[i];
-	if (sub == NULL)
-		cli_usage_error(usage, "unknown subcommand '%s'", argv[optind]);
-	if (argc - optind - 1 != sub->nargs)
-		cli_usage_error(usage, "'%s' takes %d argument%s", sub->name, sub->nargs,
-		    sub->nargs == 1 ? "" : "s");
-	for (c = 1; c <= O_LISTOPTS; c++) {
-		int ok = !a.given[c] || c == O_DB;
-
-		for (k = 0; !ok && k < sizeof(sub->opts) / sizeof(sub->opts[0]); k++)
-			ok = sub->opts[k] == c;
-		for (k = 0; !ok && longopts[k].name; k++)
-			if (longopts[k].val == c)
-				cli_usage_error(usage, "option '--%s' does not go with '%s'",
-				    longopts[k].name, sub->name);
-		if (!ok)
-			cli_usage_error(usage, "option '-%c' does not go with '%s'", c, sub->name);
-	}
+	sub = cli_subcommand(usage, subs, sizeof(subs) / sizeof(subs[0]), argc, argv, longopts,
+	    a.given, O_LISTOPTS + 1, O_DB);
 	if ((a.lat != NULL) != (a.lon != NULL))
 		cli_usage_error(usage, "--lat and --lon go together");
 	if (a.lat) {
@@ -541,7 +515,7 @@ main(int argc, char **argv)
 		cli_die_err(&err);
 	if (a.organizer)
 		a.ev.organizer = strcmp(a.organizer, "none") == 0 ? -1 : contact_arg(db, a.organizer);
-	run(db, argv[optind], argv + optind + 1, &a);
+	run(db, sub->name, argv + optind + 1, &a);
 	sqlite3_close(db);
 	cli_check_stdout();
 	return 0;

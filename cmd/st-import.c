@@ -105,12 +105,20 @@ progress(void *arg, size_t bytes, long rows)
 static void
 print_summary(const char *file, const struct st_import_result *r, int json, int dry_run)
 {
+	/* Referrals are reported when the file carried referral codes. */
+	int refs = r->referred || r->ref_unknown || r->ref_ignored;
+
 	if (json) {
 		json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:b}", "import",
 		    (json_int_t)r->id, "file", file, "read", (json_int_t)r->read, "inserted",
 		    (json_int_t)r->inserted, "updated", (json_int_t)r->updated, "unchanged",
 		    (json_int_t)r->unchanged, "rejected", (json_int_t)r->rejected, "dry_run", dry_run);
 
+		if (refs) {
+			json_object_set_new(o, "referred", json_integer(r->referred));
+			json_object_set_new(o, "unknown_codes", json_integer(r->ref_unknown));
+			json_object_set_new(o, "referrals_ignored", json_integer(r->ref_ignored));
+		}
 		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(o);
@@ -120,8 +128,12 @@ print_summary(const char *file, const struct st_import_result *r, int json, int 
 		printf("%s: dry run: ", file);
 	else
 		printf("%s: import %ld: ", file, r->id);
-	printf("read %ld, inserted %ld, updated %ld, unchanged %ld, rejected %ld\n", r->read,
+	printf("read %ld, inserted %ld, updated %ld, unchanged %ld, rejected %ld", r->read,
 	    r->inserted, r->updated, r->unchanged, r->rejected);
+	if (refs)
+		printf(", referred %ld, unknown codes %ld, referrals ignored %ld", r->referred,
+		    r->ref_unknown, r->ref_ignored);
+	putchar('\n');
 }
 
 static int

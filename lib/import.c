@@ -10,6 +10,7 @@
 #include "st/exit.h"
 #include "st/import.h"
 #include "st/out.h"
+#include "st/refmap.h"
 #include "st/util.h"
 
 #define COL_EXTRA (-1)
@@ -40,6 +41,7 @@ struct imp {
 	int key_field;              /* -1: phone, else e-mail */
 	int phone_f, email_f;       /* the phone and e-mail fields */
 	int bulk;                   /* empty table: load without indexes, dedupe after */
+	int ref_col;                /* the column of referral codes, or -1 */
 	long import_id;
 	uint64_t seed;
 	char now[21];
@@ -594,6 +596,26 @@ step_done(struct imp *m, sqlite3_stmt *st, const char *what)
 	return rc == SQLITE_DONE ? 0 : fail_db(m, what);
 }
 
+/* A row with a referral code makes the edge from the code's owner to contact id. */
+static int
+refer(struct imp *m, const struct st_csv_row *row, sqlite3_int64 id)
+{
+	struct st_referral_in in = { 0 };
+	enum st_ref_outcome out;
+
+	if (row == NULL || m->ref_col < 0)
+		return 0;
+	in.code = row->f[m->ref_col];
+	in.referred = (long)id;
+	in.import_id = m->import_id;
+	if (st_referral_record(m->db, &in, &out, NULL, m->err) < 0)
+		return -1;
+	m->res->referred += out == ST_REF_RECORDED;
+	m->res->ref_unknown += out == ST_REF_UNKNOWN;
+	m->res->ref_ignored += out == ST_REF_ALREADY || out == ST_REF_SELF || out == ST_REF_LOOP;
+	return 0;
+}
+
 /* Merge the current row into existing contact id: if that changes it, log
  * its before-image for undo and write it. */
 static int
@@ -635,7 +657,7 @@ merge_into(struct imp *m, sqlite3_int64 id, int same_hash, const struct st_csv_r
 		m->res->updated++;
 	else
 		m->res->unchanged++;
-	return 0;
+	return refer(m, row, id);
 }
 
 static int
@@ -680,7 +702,7 @@ import_row(struct imp *m, const struct st_csv_row *row)
 	if (step_done(m, st, "cannot write a contact") < 0)
 		return -1;
 	m->res->inserted++;
-	return add_tags(m, id) < 0 ? -1 : 0;
+	return add_tags(m, id) < 0 ? -1 : refer(m, row, id);
 }
 
 /* Indexes on contacts, dropped for a bulk load and rebuilt after it. */
@@ -1085,6 +1107,7 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 		imp_free(&m);
 		return -1;
 	}
+	m.ref_col = st_referral_column(m.names, m.ncols);
 	/* A first load into an empty table writes the pages once, straight into the
 	 * database, under a rollback journal (which holds next to nothing), rather
 	 * than through the WAL and a checkpoint. Needs no other connection open. */
