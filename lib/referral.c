@@ -1,4 +1,5 @@
 /* Referral codes and referral edges: issuing codes, recording who brought whom. */
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ st_codes_open(struct st_codes *c, sqlite3 *db, struct st_error *err)
 {
 	memset(c, 0, sizeof(*c));
 	c->db = db;
+	c->used = sizeof(c->pool);
 	c->get = st_db_prepare(db, "SELECT code FROM referral_codes WHERE contact_id = ?", err);
 	if (c->get)
 		c->ins = st_db_prepare(db, "INSERT INTO referral_codes(contact_id, code, created_at) "
@@ -65,13 +67,12 @@ st_codes_close(struct st_codes *c)
 	sqlite3_finalize(c->get);
 	sqlite3_finalize(c->ins);
 	sqlite3_finalize(c->owner);
-	memset(c, 0, sizeof(*c));
+	OPENSSL_cleanse(c, sizeof(*c));
 }
 
 int
 st_codes_get(struct st_codes *c, long contact, char out[ST_CODE_LEN + 1], struct st_error *err)
 {
-	unsigned char rnd[ST_CODE_LEN];
 	char now[21];
 	int rc, tries, i;
 
@@ -89,10 +90,14 @@ st_codes_get(struct st_codes *c, long contact, char out[ST_CODE_LEN + 1], struct
 	st_now_iso(now);
 	/* A fresh random code; another contact's (one in ~10^4 at a million codes) is drawn again. */
 	for (tries = 0; tries < 16; tries++) {
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-			return st_error_set(err, ST_EXIT_FAIL, "cannot draw a random code");
+		/* One draw of random bytes serves many codes (each draw costs a system call). */
+		if (c->used == sizeof(c->pool)) {
+			if (RAND_bytes(c->pool, sizeof(c->pool)) != 1)
+				return st_error_set(err, ST_EXIT_FAIL, "cannot draw a random code");
+			c->used = 0;
+		}
 		for (i = 0; i < ST_CODE_LEN; i++)
-			out[i] = alphabet[rnd[i] & 31];
+			out[i] = alphabet[c->pool[c->used++] & 31];
 		out[ST_CODE_LEN] = '\0';
 		sqlite3_reset(c->ins);
 		sqlite3_bind_int64(c->ins, 1, contact);

@@ -1,8 +1,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 struct st_token_key {
 	unsigned char *secret;
 	size_t len;
+	EVP_MAC *mac;
+	EVP_MAC_CTX *ctx;       /* HMAC-SHA256 keyed with secret: re-initialized per token */
 };
 
 struct st_token_minter {
@@ -71,6 +74,22 @@ st_token_key_new(const void *secret, size_t len, struct st_error *err)
 	k->secret = st_xmalloc(len);
 	memcpy(k->secret, secret, len);
 	k->len = len;
+	/* The key is set up once; each token then costs one re-initialization. */
+	{
+		char digest[] = "SHA256";
+		OSSL_PARAM params[] = {
+			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+			OSSL_PARAM_construct_end()
+		};
+
+		if ((k->mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+		    (k->ctx = EVP_MAC_CTX_new(k->mac)) == NULL ||
+		    !EVP_MAC_init(k->ctx, k->secret, k->len, params)) {
+			st_token_key_free(k);
+			st_error_set(err, ST_EXIT_FAIL, "cannot set up HMAC-SHA256 (OpenSSL)");
+			return NULL;
+		}
+	}
 	return k;
 }
 
@@ -79,6 +98,8 @@ st_token_key_free(struct st_token_key *k)
 {
 	if (k == NULL)
 		return;
+	EVP_MAC_CTX_free(k->ctx);
+	EVP_MAC_free(k->mac);
 	OPENSSL_cleanse(k->secret, k->len);
 	free(k->secret);
 	free(k);
@@ -191,15 +212,15 @@ get36(const char *s, size_t n, unsigned long long max, unsigned long long *v)
 	return 0;
 }
 
-/* The MAC of prefix (CONTACT.EXPIRES.GENERATION) for purpose, base64url, into mac. */
-static void
+/* The MAC of prefix (CONTACT.EXPIRES.GENERATION) for purpose, base64url, into
+ * mac; -1 if OpenSSL fails (out of memory). */
+static int
 mac_of(const struct st_token_key *k, const char *purpose, const char *prefix, size_t plen,
     char mac[MAC_CHARS + 1])
 {
 	unsigned char msg[sizeof(DOMAIN) + ST_PURPOSE_MAX + ST_TOKEN_MAX + 2];
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	size_t n = 0, dlen = strlen(purpose), i, o = 0;
+	size_t n = 0, dlen = strlen(purpose), i, o = 0, mdlen = 0;
 	unsigned bits = 0, nbits = 0;
 
 	memcpy(msg, DOMAIN, sizeof(DOMAIN));   /* with its NUL */
@@ -208,7 +229,10 @@ mac_of(const struct st_token_key *k, const char *purpose, const char *prefix, si
 	n += dlen + 1;
 	memcpy(msg + n, prefix, plen);
 	n += plen;
-	HMAC(EVP_sha256(), k->secret, (int)k->len, msg, n, md, &mdlen);
+	/* NULL: the key the context was initialized with when the key was made. */
+	if (!EVP_MAC_init(k->ctx, NULL, 0, NULL) || !EVP_MAC_update(k->ctx, msg, n) ||
+	    !EVP_MAC_final(k->ctx, md, &mdlen, sizeof(md)) || mdlen < MAC_BYTES)
+		return -1;
 	for (i = 0; i < MAC_BYTES; i++) {
 		bits = (bits << 8) | md[i];
 		nbits += 8;
@@ -221,6 +245,7 @@ mac_of(const struct st_token_key *k, const char *purpose, const char *prefix, si
 		mac[o++] = b64url[(bits << (6 - nbits)) & 63];
 	mac[o] = '\0';
 	OPENSSL_cleanse(md, sizeof(md));
+	return 0;
 }
 
 size_t
@@ -234,7 +259,10 @@ st_token_sign(const struct st_token_key *k, const char *purpose, long contact, l
 	n += put36((unsigned long long)expires, out + n);
 	out[n++] = '.';
 	n += put36((unsigned long long)generation, out + n);
-	mac_of(k, purpose, out, n, out + n + 1);
+	if (mac_of(k, purpose, out, n, out + n + 1) < 0) {
+		out[0] = '\0';
+		return 0;
+	}
 	out[n] = '.';
 	return n + 1 + MAC_CHARS;
 }
@@ -284,8 +312,8 @@ st_token_check(const struct st_token_key *k, const char *purpose, const char *to
 	c->generation = (long)v[2];
 	if (flen[3] < MAC_CHARS)
 		return ST_TOKEN_TRUNCATED;
-	mac_of(k, purpose, token, (size_t)(field[3] - 1 - token), mac);
-	if (CRYPTO_memcmp(mac, field[3], MAC_CHARS) != 0)
+	if (mac_of(k, purpose, token, (size_t)(field[3] - 1 - token), mac) < 0 ||
+	    CRYPTO_memcmp(mac, field[3], MAC_CHARS) != 0)
 		return ST_TOKEN_FORGED;
 	if (now >= c->expires)
 		return ST_TOKEN_EXPIRED;
@@ -438,7 +466,9 @@ st_token_mint(struct st_token_minter *m, long contact, char out[ST_TOKEN_MAX],
 		return -1;
 	if (rc == 0)
 		return st_error_set(err, ST_EXIT_DATA, "no contact %ld", contact);
-	return (int)st_token_sign(m->k, m->purpose, contact, gen, m->expires, out);
+	if ((rc = (int)st_token_sign(m->k, m->purpose, contact, gen, m->expires, out)) == 0)
+		return st_error_set(err, ST_EXIT_FAIL, "cannot compute a token's HMAC (OpenSSL)");
+	return rc;
 }
 
 void

@@ -37,6 +37,8 @@ int st_code_owner(sqlite3 *db, const char *code, long *contact, struct st_error 
 struct st_codes {
 	sqlite3 *db;
 	sqlite3_stmt *get, *ins, *owner;
+	unsigned char pool[ST_CODE_LEN * 512];   /* random bytes, drawn in bulk */
+	size_t used;
 };
 
 /* Prepare c on db; 0, or -1 and err. */

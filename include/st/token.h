@@ -51,7 +51,8 @@ void st_token_key_free(struct st_token_key *k);
 int st_token_purpose_valid(const char *purpose);
 
 /* Write the token for contact (> 0), generation (>= 0) and expires (> 0) to
- * out, made for purpose (valid), and return its length. No database. */
+ * out, made for purpose (valid), and return its length (0 if OpenSSL failed,
+ * out of memory). No database. */
 size_t st_token_sign(const struct st_token_key *k, const char *purpose, long contact,
     long generation, time_t expires, char out[ST_TOKEN_MAX]);
 
@@ -76,7 +77,7 @@ struct st_token_claims {
  * now, in that order, without the database (so neither revocation nor the
  * contact's existence is checked). *c (may be NULL) is filled once the
  * fields parse, even when the token is then refused. MACs are compared in
- * constant time. */
+ * constant time; one that cannot be computed refuses the token as forged. */
 enum st_token_status st_token_check(const struct st_token_key *k, const char *purpose,
     const char *token, time_t now, struct st_token_claims *c);
 
