@@ -22,8 +22,10 @@ struct graph {
 	long *id;                  /* node: contact id */
 	int32_t *parent;           /* node: its referrer's node, or -1 */
 	uint8_t *att;              /* node: attended a shift (loaded on request) */
-	int32_t *slot;             /* open addressing on contact id: node, or -1 */
+	int32_t *slot;             /* contact id to node (-1: none): indexed by id when ids
+	                              are dense (direct), else open addressing on a hash */
 	size_t nslot;
+	int direct;
 	int32_t *first, *child;    /* children of v: child[first[v] .. first[v + 1]) */
 	int32_t *order;            /* nodes reachable from a root, parents before children */
 	size_t norder;
@@ -35,49 +37,58 @@ hash_id(long id, size_t mask)
 {
 	uint64_t x = (uint64_t)id;
 
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
+	/* splitmix64's finalizer: sequential ids spread over the whole table. */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
 	return (size_t)x & mask;
+}
+
+/* The slot of contact id: where its node is, or where it would go. */
+static size_t
+slot_of(const struct graph *g, long id)
+{
+	size_t mask = g->nslot - 1, h;
+
+	if (g->direct)
+		return (size_t)id;
+	for (h = hash_id(id, mask); g->slot[h] >= 0 && g->id[g->slot[h]] != id; h = (h + 1) & mask)
+		;
+	return h;
 }
 
 /* The node of contact id, or -1. */
 static int32_t
 node_find(const struct graph *g, long id)
 {
-	size_t mask = g->nslot - 1, h;
-
-	for (h = hash_id(id, mask); g->slot[h] >= 0; h = (h + 1) & mask)
-		if (g->id[g->slot[h]] == id)
-			return g->slot[h];
-	return -1;
+	if (id < 0 || (g->direct && (size_t)id >= g->nslot))
+		return -1;
+	return g->slot[slot_of(g, id)];
 }
 
 static void
 rehash(struct graph *g, size_t nslot)
 {
-	size_t i, h;
+	size_t i;
 
 	free(g->slot);
 	g->nslot = nslot;
 	g->slot = st_xmalloc(nslot * sizeof(*g->slot));
 	memset(g->slot, 0xff, nslot * sizeof(*g->slot));
-	for (i = 0; i < g->n; i++) {
-		for (h = hash_id(g->id[i], nslot - 1); g->slot[h] >= 0; h = (h + 1) & (nslot - 1))
-			;
-		g->slot[h] = (int32_t)i;
-	}
+	for (i = 0; i < g->n; i++)
+		g->slot[slot_of(g, g->id[i])] = (int32_t)i;
 }
 
 /* The node of contact id, added if new. */
 static int32_t
 node(struct graph *g, long id)
 {
-	size_t mask = g->nslot - 1, h;
+	size_t h = slot_of(g, id);
 
-	for (h = hash_id(id, mask); g->slot[h] >= 0; h = (h + 1) & mask)
-		if (g->id[g->slot[h]] == id)
-			return g->slot[h];
+	if (g->slot[h] >= 0)
+		return g->slot[h];
 	if (g->n == g->cap) {
 		g->cap *= 2;
 		g->id = st_xrealloc(g->id, g->cap * sizeof(*g->id));
@@ -89,9 +100,8 @@ node(struct graph *g, long id)
 	g->att[g->n] = 0;
 	g->slot[h] = (int32_t)g->n;
 	g->n++;
-	if (g->n * 2 > g->nslot) {
+	if (!g->direct && g->n * 2 > g->nslot)
 		rehash(g, g->nslot * 2);
-	}
 	return (int32_t)(g->n - 1);
 }
 
@@ -115,16 +125,28 @@ static int
 graph_load(sqlite3 *db, int active, struct graph *g, struct st_error *err)
 {
 	sqlite3_stmt *st;
-	long edges = 0;
+	long edges = 0, maxid = -1;
 	size_t i, head, nslot = 1024;
 	int32_t v, c;
-	int rc;
+	int rc, snapshot = 0;
 
 	memset(g, 0, sizeof(*g));
-	if (st_db_scalarf(db, err, &edges, "SELECT count(*) FROM referrals", "") < 0)
-		return -1;
+	/* One snapshot for the counts and the edges (the map is sized by the counts). */
+	if (sqlite3_get_autocommit(db)) {
+		if (st_db_exec(db, "BEGIN", err) < 0)
+			return -1;
+		snapshot = 1;
+	}
+	if (st_db_scalarf(db, err, &edges, "SELECT count(*) FROM referrals", "") < 0 ||
+	    st_db_scalarf(db, err, &maxid, "SELECT max((SELECT max(referred_id) FROM referrals), "
+	    "(SELECT max(referrer_id) FROM referrals))", "") < 0)
+		goto fail;
 	g->cap = (size_t)edges + 16;
-	while (nslot < 4 * g->cap)
+	/* Contact ids are mostly dense: then an array indexed by id maps them to nodes. */
+	g->direct = maxid >= 0 && maxid < 0x7fffffffL && (size_t)maxid < 8 * g->cap;
+	if (g->direct)
+		nslot = (size_t)maxid + 1;
+	while (!g->direct && nslot < 4 * g->cap)
 		nslot *= 2;
 	g->id = st_xmalloc(g->cap * sizeof(*g->id));
 	g->parent = st_xmalloc(g->cap * sizeof(*g->parent));
@@ -141,12 +163,15 @@ graph_load(sqlite3 *db, int active, struct graph *g, struct st_error *err)
 		g->parent[v] = c;
 		g->att[v] = (uint8_t)sqlite3_column_int(st, 2);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE)
 		st_error_db(err, db, "cannot read the referrals");
+	sqlite3_finalize(st);
+	if (snapshot)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	snapshot = 0;
+	if (rc != SQLITE_DONE)
 		goto fail;
-	}
-	/* Children by a counting sort on the parent: each list in the order read (by id). */
+	/* Children by a counting sort on the parent. */
 	g->first = st_xcalloc(g->n + 2, sizeof(*g->first));
 	g->child = st_xmalloc((g->n + 1) * sizeof(*g->child));
 	for (i = 0; i < g->n; i++)
@@ -176,6 +201,8 @@ graph_load(sqlite3 *db, int active, struct graph *g, struct st_error *err)
 	}
 	return 0;
 fail:
+	if (snapshot)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	graph_free(g);
 	return -1;
 }
@@ -281,6 +308,36 @@ cand_cmp(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
+/* Add x to the k best kept in c[0..*n) (k 0: keep all): a heap with the worst
+ * of them at its root, so that a million candidates cost O(n log k). */
+static void
+keep(struct cand *c, size_t *n, size_t k, const struct cand *x)
+{
+	size_t j, p;
+	struct cand t;
+
+	if (k == 0) {
+		c[(*n)++] = *x;
+		return;
+	}
+	if (*n < k) {
+		c[*n] = *x;
+		for (j = (*n)++; j > 0 && cand_cmp(&c[j], &c[(j - 1) / 2]) > 0; j = (j - 1) / 2)
+			t = c[j], c[j] = c[(j - 1) / 2], c[(j - 1) / 2] = t;
+		return;
+	}
+	if (cand_cmp(x, &c[0]) >= 0)
+		return;
+	c[0] = *x;
+	for (p = 0; (j = 2 * p + 1) < k; p = j) {
+		if (j + 1 < k && cand_cmp(&c[j + 1], &c[j]) > 0)
+			j++;
+		if (cand_cmp(&c[j], &c[p]) <= 0)
+			break;
+		t = c[p], c[p] = c[j], c[j] = t;
+	}
+}
+
 int
 st_refmap_top(sqlite3 *db, enum st_refmap_by by, long limit, struct st_out *out, long *nrows,
     struct st_error *err)
@@ -301,22 +358,23 @@ st_refmap_top(sqlite3 *db, enum st_refmap_by by, long limit, struct st_out *out,
 	reach = st_xmalloc((g.n + 1) * sizeof(*reach));
 	active = st_xmalloc((g.n + 1) * sizeof(*active));
 	graph_sums(&g, reach, active);
-	cand = st_xmalloc((g.n + 1) * sizeof(*cand));
+	if (limit < 0 || (size_t)limit >= g.n)
+		limit = 0;
+	cand = st_xmalloc(((limit ? (size_t)limit : g.n) + 1) * sizeof(*cand));
 	for (i = 0; i < g.norder; i++) {
 		int32_t v = g.order[i], direct = g.first[v + 1] - g.first[v];
+		struct cand x;
 
 		if (direct == 0)
 			continue;
-		cand[nc].key = by == ST_BY_DIRECT ? direct : by == ST_BY_REACH ? reach[v] :
+		x.key = by == ST_BY_DIRECT ? direct : by == ST_BY_REACH ? reach[v] :
 		    by == ST_BY_ACTIVE ? active[v] : (double)active[v] / reach[v];
-		cand[nc].reach = reach[v];
-		cand[nc].node = v;
-		cand[nc].id = g.id[v];
-		nc++;
+		x.reach = reach[v];
+		x.node = v;
+		x.id = g.id[v];
+		keep(cand, &nc, (size_t)limit, &x);
 	}
 	qsort(cand, nc, sizeof(*cand), cand_cmp);
-	if (limit > 0 && (size_t)limit < nc)
-		nc = (size_t)limit;
 	st_out_columns(out, sizeof(cols) / sizeof(cols[0]), cols);
 	if (names_open(db, &nm, err) < 0)
 		rc = -1;
@@ -431,6 +489,14 @@ full_name(const struct names *nm, char *buf, size_t n)
 	return buf;
 }
 
+static int
+by_id(const void *a, const void *b, void *ids)
+{
+	long x = ((long *)ids)[*(const int32_t *)a], y = ((long *)ids)[*(const int32_t *)b];
+
+	return (x > y) - (x < y);
+}
+
 int
 st_refmap_tree(sqlite3 *db, long contact, int json, FILE *fp, long *nrows,
     struct st_error *err)
@@ -474,6 +540,11 @@ st_refmap_tree(sqlite3 *db, long contact, int json, FILE *fp, long *nrows,
 		while (sp > 0) {
 			int32_t v = stack[sp - 1], c;
 
+			if (cursor[sp - 1] == g.first[v]) {
+				/* First visit: the children in order of id. */
+				qsort_r(g.child + g.first[v], (size_t)(g.first[v + 1] - g.first[v]),
+				    sizeof(*g.child), by_id, g.id);
+			}
 			if (cursor[sp - 1] == g.first[v + 1]) {
 				sp--;
 				continue;
