@@ -476,8 +476,8 @@ record_row(struct rec *m, const struct st_csv_row *row)
 	case ST_REF_SELF:
 		return reject(m, row, &m->res->self, "contact %ld's own code", id);
 	case ST_REF_LOOP:
-		return reject(m, row, &m->res->loop, "contact %ld brought the code's owner, contact "
-		    "%ld", id, owner);
+		return reject(m, row, &m->res->loop, "loop: the code's owner (contact %ld) came "
+		    "through contact %ld", owner, id);
 	case ST_REF_UNKNOWN:
 		return reject(m, row, &m->res->unknown, "unknown referral code '%.40s'", in.code);
 	default:

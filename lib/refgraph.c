@@ -119,8 +119,8 @@ graph_free(struct graph *g)
 	memset(g, 0, sizeof(*g));
 }
 
-/* Load every edge (with active, whether each referred contact attended a
- * shift), then order the forest from its roots. */
+/* Load every edge (with active, who attended a shift), then order the forest
+ * from its roots. */
 static int
 graph_load(sqlite3 *db, int active, struct graph *g, struct st_error *err)
 {
@@ -152,20 +152,26 @@ graph_load(sqlite3 *db, int active, struct graph *g, struct st_error *err)
 	g->parent = st_xmalloc(g->cap * sizeof(*g->parent));
 	g->att = st_xmalloc(g->cap * sizeof(*g->att));
 	rehash(g, nslot);
-	st = st_db_prepare(db, active ? "SELECT referred_id, referrer_id, EXISTS (SELECT 1 FROM "
-	    "attendance a WHERE a.contact_id = referred_id AND a.status = 'attended') FROM "
-	    "referrals" : "SELECT referred_id, referrer_id, 0 FROM referrals", err);
-	if (st == NULL)
+	if ((st = st_db_prepare(db, "SELECT referred_id, referrer_id FROM referrals", err)) == NULL)
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v = node(g, (long)sqlite3_column_int64(st, 0));
 		c = node(g, (long)sqlite3_column_int64(st, 1));
 		g->parent[v] = c;
-		g->att[v] = (uint8_t)sqlite3_column_int(st, 2);
+	}
+	sqlite3_finalize(st);
+	/* Who attended a shift: one pass over attendance, not a lookup per edge. */
+	if (rc == SQLITE_DONE && active && (st = st_db_prepare(db, "SELECT DISTINCT contact_id FROM "
+	    "attendance WHERE status = 'attended'", err)) != NULL) {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			if ((v = node_find(g, (long)sqlite3_column_int64(st, 0))) >= 0)
+				g->att[v] = 1;
+		sqlite3_finalize(st);
+	} else if (active) {
+		rc = SQLITE_ERROR;
 	}
 	if (rc != SQLITE_DONE)
 		st_error_db(err, db, "cannot read the referrals");
-	sqlite3_finalize(st);
 	if (snapshot)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	snapshot = 0;
@@ -353,7 +359,7 @@ st_refmap_top(sqlite3 *db, enum st_refmap_by by, long limit, struct st_out *out,
 	int rc = 0;
 
 	*nrows = 0;
-	if (graph_load(db, by == ST_BY_ACTIVE || by == ST_BY_CONVERSION, &g, err) < 0)
+	if (graph_load(db, 1, &g, err) < 0)
 		return -1;
 	reach = st_xmalloc((g.n + 1) * sizeof(*reach));
 	active = st_xmalloc((g.n + 1) * sizeof(*active));
