@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "st/event.h"
+#include "st/out.h"
 #include "st/util.h"
 
 const char *cli_name = "st";
@@ -119,6 +121,26 @@ cli_subcommand(const char *usage, const struct cli_sub *subs, size_t n, int argc
 			cli_usage_error(usage, "option '-%c' does not go with '%s'", c, sub->name);
 	}
 	return sub;
+}
+
+long
+cli_contact(struct sqlite3 *db, const char *who)
+{
+	struct st_error err = { 0 };
+	long id;
+
+	if (st_contact_resolve(db, who, &id, &err) < 0)
+		cli_die_err(&err);
+	return id;
+}
+
+void
+cli_close_out(struct st_out *out, int rc, const struct st_error *err)
+{
+	if (st_out_close(out) < 0 && rc == 0)
+		cli_die(ST_EXIT_FAIL, "cannot write output: %s", strerror(errno));
+	if (rc < 0)
+		cli_die_err(err);
 }
 
 long

@@ -163,30 +163,10 @@ coord(const char *opt, const char *s)
 	return v;
 }
 
-static long
-contact_arg(sqlite3 *db, const char *who)
-{
-	struct st_error err = { 0 };
-	long id;
-
-	if (st_contact_resolve(db, who, &id, &err) < 0)
-		cli_die_err(&err);
-	return id;
-}
-
 static struct st_out *
 new_out(const struct args *a)
 {
 	return st_out_new(stdout, a->fmt >= 0 ? a->fmt : ST_FMT_CSV, a->header);
-}
-
-static void
-close_out(struct st_out *out, int rc, struct st_error *err)
-{
-	if (st_out_close(out) < 0 && rc == 0)
-		cli_die(ST_EXIT_FAIL, "cannot write output: %s", strerror(errno));
-	if (rc < 0)
-		cli_die_err(err);
 }
 
 #define MAXHITS 12
@@ -386,31 +366,31 @@ run(sqlite3 *db, const char *cmd, char **argv, struct args *a)
 	} else if (strcmp(cmd, "list") == 0) {
 		out = new_out(a);
 		rc = st_shift_list(db, a->when, a->kind_filter, a->event_filter, out, &n, &err);
-		close_out(out, rc, &err);
+		cli_close_out(out, rc, &err);
 	} else if (strcmp(cmd, "roster") == 0) {
 		out = new_out(a);
 		rc = st_roster(db, id_arg("SHIFT", argv[0]), out, &n, &err);
-		close_out(out, rc, &err);
+		cli_close_out(out, rc, &err);
 	} else if (strcmp(cmd, "rsvp") == 0) {
 		id = id_arg("SHIFT", argv[0]);
-		id2 = contact_arg(db, argv[1]);
+		id2 = cli_contact(db, argv[1]);
 		if (st_rsvp(db, id, id2, a->status, a->source ? a->source : "cli",
-		    a->referred ? contact_arg(db, a->referred) : 0, !a->no_wait, &res, &err) < 0)
+		    a->referred ? cli_contact(db, a->referred) : 0, !a->no_wait, &res, &err) < 0)
 			cli_die_err(&err);
 		printf("%ld,%ld,%s\n", id, id2, res);
 	} else if (strcmp(cmd, "cancel") == 0) {
 		id = id_arg("SHIFT", argv[0]);
-		if (st_rsvp_cancel(db, id, contact_arg(db, argv[1]), &id2, &err) < 0)
+		if (st_rsvp_cancel(db, id, cli_contact(db, argv[1]), &id2, &err) < 0)
 			cli_die_err(&err);
 		if (id2)
 			printf("promoted %ld from the waitlist\n", id2);
 	} else if (strcmp(cmd, "attend") == 0) {
 		id = id_arg("SHIFT", argv[0]);
-		if (st_attend(db, id, contact_arg(db, argv[1]), a->no_show, a->by, &err) < 0)
+		if (st_attend(db, id, cli_contact(db, argv[1]), a->no_show, a->by, &err) < 0)
 			cli_die_err(&err);
 	} else if (strcmp(cmd, "unattend") == 0) {
 		id = id_arg("SHIFT", argv[0]);
-		if (st_attend_undo(db, id, contact_arg(db, argv[1]), &err) < 0)
+		if (st_attend_undo(db, id, cli_contact(db, argv[1]), &err) < 0)
 			cli_die_err(&err);
 	} else if (strcmp(cmd, "checkin") == 0) {
 		id = id_arg("SHIFT", argv[0]);
@@ -418,13 +398,13 @@ run(sqlite3 *db, const char *cmd, char **argv, struct args *a)
 			cli_die_err(&err);
 		checkin(db, id, a->by);
 	} else if (strcmp(cmd, "role") == 0) {
-		if (st_contact_set_role(db, contact_arg(db, argv[0]), strcmp(argv[1], "none") == 0 ?
+		if (st_contact_set_role(db, cli_contact(db, argv[0]), strcmp(argv[1], "none") == 0 ?
 		    NULL : argv[1], &err) < 0)
 			cli_die_err(&err);
 	} else if (strcmp(cmd, "organizer") == 0) {
-		id = contact_arg(db, argv[0]);
+		id = cli_contact(db, argv[0]);
 		if (st_contact_set_organizer(db, id, strcmp(argv[1], "none") == 0 ? 0 :
-		    contact_arg(db, argv[1]), &err) < 0)
+		    cli_contact(db, argv[1]), &err) < 0)
 			cli_die_err(&err);
 	} else if (strcmp(cmd, "levels") == 0) {
 		if (st_levels_recompute(db, &n, &err) < 0)
@@ -514,7 +494,7 @@ main(int argc, char **argv)
 	if (st_db_open(&db, a.dbpath, &err) < 0)
 		cli_die_err(&err);
 	if (a.organizer)
-		a.ev.organizer = strcmp(a.organizer, "none") == 0 ? -1 : contact_arg(db, a.organizer);
+		a.ev.organizer = strcmp(a.organizer, "none") == 0 ? -1 : cli_contact(db, a.organizer);
 	run(db, sub->name, argv + optind + 1, &a);
 	sqlite3_close(db);
 	cli_check_stdout();

@@ -151,17 +151,6 @@ table_format(const struct args *a)
 	return f;
 }
 
-static long
-contact_arg(sqlite3 *db, const char *who)
-{
-	struct st_error err = { 0 };
-	long id;
-
-	if (st_contact_resolve(db, who, &id, &err) < 0)
-		cli_die_err(&err);
-	return id;
-}
-
 static struct st_token_key *
 load_key(void)
 {
@@ -171,15 +160,6 @@ load_key(void)
 	if (k == NULL)
 		cli_die_err(&err);
 	return k;
-}
-
-static void
-close_out(struct st_out *out, int rc, struct st_error *err)
-{
-	if (st_out_close(out) < 0 && rc == 0)
-		cli_die(ST_EXIT_FAIL, "cannot write output: %s", strerror(errno));
-	if (rc < 0)
-		cli_die_err(err);
 }
 
 /* Open FILE ("-": standard input) for reading, or die. */
@@ -309,7 +289,7 @@ verify_cmd(sqlite3 *db, const struct args *a, const char *arg)
 	out = st_out_new(stdout, table_format(a), a->header);
 	rc = st_query_sql(db, "SELECT id, first_name, last_name, phone, email, ?2 AS purpose, ?3 "
 	    "AS expires FROM contacts WHERE id = CAST(?1 AS INTEGER)", params, 3, out, &n, &err);
-	close_out(out, rc, &err);
+	cli_close_out(out, rc, &err);
 	return 0;
 }
 
@@ -359,7 +339,7 @@ graph_cmd(sqlite3 *db, const struct args *a, const char *contact)
 {
 	static const char *const names[] = { "dot", "json", "csv" };
 	struct st_error err = { 0 };
-	long root = contact ? contact_arg(db, contact) : 0, n;
+	long root = contact ? cli_contact(db, contact) : 0, n;
 	const char *f = a->format ? a->format : "dot";
 	size_t i;
 
@@ -395,11 +375,11 @@ run(sqlite3 *db, const char *cmd, char **argv, int argc, struct args *a)
 	if (strcmp(cmd, "graph") == 0)
 		return graph_cmd(db, a, argc ? argv[0] : NULL);
 	if (strcmp(cmd, "code") == 0) {
-		if (st_code_get(db, contact_arg(db, argv[0]), code, &err) < 0)
+		if (st_code_get(db, cli_contact(db, argv[0]), code, &err) < 0)
 			cli_die_err(&err);
 		printf("%s\n", code);
 	} else if (strcmp(cmd, "token") == 0) {
-		id = contact_arg(db, argv[0]);
+		id = cli_contact(db, argv[0]);
 		k = load_key();
 		if ((m = st_token_minter_new(db, k, a->purpose, time(NULL) + a->ttl, &err)) == NULL ||
 		    st_token_mint(m, id, token, &err) < 0)
@@ -408,21 +388,21 @@ run(sqlite3 *db, const char *cmd, char **argv, int argc, struct args *a)
 		st_token_key_free(k);
 		printf("%s\n", token);
 	} else if (strcmp(cmd, "revoke") == 0) {
-		if (st_token_revoke(db, contact_arg(db, argv[0]), NULL, &err) < 0)
+		if (st_token_revoke(db, cli_contact(db, argv[0]), NULL, &err) < 0)
 			cli_die_err(&err);
 	} else if (strcmp(cmd, "top") == 0) {
 		out = st_out_new(stdout, table_format(a), a->header);
 		rc = st_refmap_top(db, a->by, a->limit, out, &n, &err);
-		close_out(out, rc, &err);
+		cli_close_out(out, rc, &err);
 	} else if (strcmp(cmd, "chain") == 0) {
-		id = contact_arg(db, argv[0]);
+		id = cli_contact(db, argv[0]);
 		out = st_out_new(stdout, table_format(a), a->header);
 		rc = st_refmap_chain(db, id, out, &n, &err);
-		close_out(out, rc, &err);
+		cli_close_out(out, rc, &err);
 	} else if (strcmp(cmd, "tree") == 0) {
 		if (a->format && strcmp(a->format, "json") != 0 && strcmp(a->format, "text") != 0)
 			cli_usage_error(usage, "unknown tree format '%s' (text, json)", a->format);
-		if (st_refmap_tree(db, contact_arg(db, argv[0]), a->format &&
+		if (st_refmap_tree(db, cli_contact(db, argv[0]), a->format &&
 		    strcmp(a->format, "json") == 0, stdout, &n, &err) < 0)
 			cli_die_err(&err);
 	} else if (strcmp(cmd, "stats") == 0) {
@@ -432,7 +412,7 @@ run(sqlite3 *db, const char *cmd, char **argv, int argc, struct args *a)
 		rc = st_refmap_stats(db, fp, argc ? argv[0] : NULL, out, &err);
 		if (fp && fp != stdin)
 			fclose(fp);
-		close_out(out, rc, &err);
+		cli_close_out(out, rc, &err);
 	}
 	return 0;
 }

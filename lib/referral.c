@@ -321,7 +321,6 @@ struct rec {
 	int code, id, phone, email, at, page, campaign;   /* columns, or -1 */
 	sqlite3_stmt *by_id, *by_phone, *by_email;
 	struct refs refs;
-	struct st_cell *rcells;
 };
 
 static int
@@ -331,9 +330,8 @@ reject(struct rec *m, const struct st_csv_row *row, long *count, const char *fmt
 static int
 reject(struct rec *m, const struct st_csv_row *row, long *count, const char *fmt, ...)
 {
-	char reason[300], line[32];
+	char reason[300];
 	va_list ap;
-	size_t i;
 
 	(*count)++;
 	if (m->o->rejects == NULL)
@@ -341,13 +339,8 @@ reject(struct rec *m, const struct st_csv_row *row, long *count, const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	snprintf(line, sizeof(line), "%ld", row->line);
-	m->rcells[0] = (struct st_cell){ ST_INT, line, strlen(line) };
-	m->rcells[1] = (struct st_cell){ ST_TEXT, reason, strlen(reason) };
-	for (i = 0; i < m->ncols; i++)
-		m->rcells[i + 2] = i < row->n ? (struct st_cell){ ST_TEXT, row->f[i], row->len[i] } :
-		    (struct st_cell){ ST_NULL, NULL, 0 };
-	if (st_out_row(m->o->rejects, m->rcells) < 0)
+	if (st_out_reject(m->o->rejects, row, m->ncols, st_csvin_delim(m->in),
+	    st_csvin_is_jsonl(m->in), reason) < 0)
 		return st_error_set(m->err, ST_EXIT_FAIL, "cannot write the rejects file");
 	return 0;
 }
@@ -527,17 +520,8 @@ st_referral_stream(sqlite3 *db, const struct st_record_opts *o, struct st_record
 		    "contact_id, phone or email)", o->name);
 		goto out;
 	}
-	if (o->rejects) {
-		const char **cols = st_xcalloc(m.ncols + 2, sizeof(*cols));
-
-		cols[0] = "line";
-		cols[1] = "reason";
-		for (i = 0; i < m.ncols; i++)
-			cols[i + 2] = m.names[i];
-		st_out_columns(o->rejects, m.ncols + 2, cols);
-		free(cols);
-	}
-	m.rcells = st_xcalloc(m.ncols + 2, sizeof(*m.rcells));
+	if (o->rejects)
+		st_out_reject_columns(o->rejects, m.names, m.ncols, st_csvin_is_jsonl(m.in));
 	if (st_db_begin(db, err) < 0)
 		goto out;
 	begun = 1;
@@ -569,7 +553,6 @@ out:
 	sqlite3_finalize(m.by_id);
 	sqlite3_finalize(m.by_phone);
 	sqlite3_finalize(m.by_email);
-	free(m.rcells);
 	st_csvin_close(m.in);
 	return rc < 0 ? -1 : 0;
 }

@@ -413,16 +413,17 @@ st_refmap_top(sqlite3 *db, enum st_refmap_by by, long limit, struct st_out *out,
 	return rc;
 }
 
-/* 0 if contact exists, else -1 and err (ST_EXIT_DATA). */
+/* Open nm on contact: 0, or -1 and err (ST_EXIT_DATA when there is no such contact). */
 static int
-contact_exists(sqlite3 *db, long contact, struct st_error *err)
+names_of(sqlite3 *db, struct names *nm, long contact, struct st_error *err)
 {
-	long v;
-	int rc = st_db_scalarf(db, err, &v, "SELECT 1 FROM contacts WHERE id = ?", "i", contact);
-
-	if (rc == 0)
-		return st_error_set(err, ST_EXIT_DATA, "no contact %ld", contact);
-	return rc < 0 ? -1 : 0;
+	if (names_open(db, nm, err) < 0)
+		return -1;
+	if (names_get(nm, contact))
+		return 0;
+	sqlite3_finalize(nm->st);
+	nm->st = NULL;
+	return st_error_set(err, ST_EXIT_DATA, "no contact %ld", contact);
 }
 
 int
@@ -439,7 +440,7 @@ st_refmap_chain(sqlite3 *db, long contact, struct st_out *out, long *nrows,
 	int rc;
 
 	*nrows = 0;
-	if (contact_exists(db, contact, err) < 0 || names_open(db, &nm, err) < 0)
+	if (names_of(db, &nm, contact, err) < 0)
 		return -1;
 	up = st_db_prepare(db, "SELECT referrer_id, at, via_page, campaign FROM referrals WHERE "
 	    "referred_id = ?", err);
@@ -517,14 +518,13 @@ st_refmap_tree(sqlite3 *db, long contact, int json, FILE *fp, long *nrows,
 	int rc = 0;
 
 	*nrows = 0;
-	if (contact_exists(db, contact, err) < 0 || graph_load(db, 0, &g, err) < 0)
+	if (names_of(db, &nm, contact, err) < 0)
 		return -1;
-	if (names_open(db, &nm, err) < 0) {
-		graph_free(&g);
+	if (graph_load(db, 0, &g, err) < 0) {
+		sqlite3_finalize(nm.st);
 		return -1;
 	}
 	root = node_find(&g, contact);
-	names_get(&nm, contact);
 	full_name(&nm, name, sizeof(name));
 	if (json) {
 		top = json_pack("{s:I,s:s,s:s?,s:[]}", "id", (json_int_t)contact, "name", name,
@@ -769,8 +769,13 @@ st_refmap_graph(sqlite3 *db, long root, enum st_graph_format f, FILE *fp, long *
 
 	*nedges = 0;
 	snprintf(rootbuf, sizeof(rootbuf), "%ld", root);
-	if (root > 0 && contact_exists(db, root, err) < 0)
-		return -1;
+	if (root > 0) {
+		struct names nm;
+
+		if (names_of(db, &nm, root, err) < 0)
+			return -1;
+		sqlite3_finalize(nm.st);
+	}
 	st_buf_adds(&sql, root > 0 ? below : all);
 	if (f == ST_GRAPH_CSV) {
 		struct st_out *out = st_out_new(fp, ST_FMT_CSV, 1);
