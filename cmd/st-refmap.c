@@ -57,8 +57,9 @@ static const char help[] =
     "      --by KEY              top: direct, reach (default), active or conversion\n"
     "  -l, --limit N             top: at most N rows (default 20; 0: all)\n"
     "Format options:\n"
-    "  -f, --format FMT          csv (default), tsv, json or table; graph: dot (default),\n"
-    "                            json, csv or svg (through Graphviz); tree: text or json\n"
+    "  -f, --format FMT          csv (default), tsv, json or table; top: also html (a bar\n"
+    "                            chart); graph: dot (default), json, csv or svg (through\n"
+    "                            Graphviz); tree: text or json\n"
     "      --csv, --tsv, --json, --table   the same\n"
     "  -H, --no-header           no header row\n"
     "\n"
@@ -389,6 +390,9 @@ run(sqlite3 *db, const char *cmd, char **argv, int argc, struct args *a)
 		printf("%s\n", token);
 	} else if (strcmp(cmd, "revoke") == 0) {
 		if (st_token_revoke(db, cli_contact(db, argv[0]), NULL, &err) < 0)
+			cli_die_err(&err);
+	} else if (strcmp(cmd, "top") == 0 && a->format && strcmp(a->format, "html") == 0) {
+		if (st_refmap_chart(db, a->by, a->limit, stdout, &n, &err) < 0)
 			cli_die_err(&err);
 	} else if (strcmp(cmd, "top") == 0) {
 		out = st_out_new(stdout, table_format(a), a->header);

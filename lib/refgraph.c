@@ -273,6 +273,15 @@ names_get(struct names *nm, long id)
 	return 1;
 }
 
+/* "First Last", or "" for no name, into buf. */
+static const char *
+full_name(const struct names *nm, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s", nm->first ? nm->first : "", nm->first && nm->last ? " " : "",
+	    nm->last ? nm->last : "");
+	return buf;
+}
+
 static struct st_cell
 text_cell(const char *s)
 {
@@ -344,73 +353,182 @@ keep(struct cand *c, size_t *n, size_t k, const struct cand *x)
 	}
 }
 
+/* The recruiters ranked: the map, its sums, and the best candidates in order. */
+struct ranking {
+	struct graph g;
+	int32_t *reach, *active;
+	struct cand *cand;
+	size_t nc;
+	long edges;
+};
+
+static void
+ranking_free(struct ranking *r)
+{
+	free(r->cand);
+	free(r->reach);
+	free(r->active);
+	graph_free(&r->g);
+}
+
+static int
+rank(sqlite3 *db, enum st_refmap_by by, long limit, struct ranking *r, struct st_error *err)
+{
+	struct graph *g = &r->g;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if (graph_load(db, 1, g, err) < 0)
+		return -1;
+	r->reach = st_xmalloc((g->n + 1) * sizeof(*r->reach));
+	r->active = st_xmalloc((g->n + 1) * sizeof(*r->active));
+	graph_sums(g, r->reach, r->active);
+	if (limit < 0 || (size_t)limit >= g->n)
+		limit = 0;
+	r->cand = st_xmalloc(((limit ? (size_t)limit : g->n) + 1) * sizeof(*r->cand));
+	for (i = 0; i < g->n; i++)
+		r->edges += g->parent[i] >= 0;
+	for (i = 0; i < g->norder; i++) {
+		int32_t v = g->order[i], direct = g->first[v + 1] - g->first[v];
+		struct cand x;
+
+		if (direct == 0)
+			continue;
+		x.key = by == ST_BY_DIRECT ? direct : by == ST_BY_REACH ? r->reach[v] :
+		    by == ST_BY_ACTIVE ? r->active[v] : (double)r->active[v] / r->reach[v];
+		x.reach = r->reach[v];
+		x.node = v;
+		x.id = g->id[v];
+		keep(r->cand, &r->nc, (size_t)limit, &x);
+	}
+	qsort(r->cand, r->nc, sizeof(*r->cand), cand_cmp);
+	return 0;
+}
+
 int
 st_refmap_top(sqlite3 *db, enum st_refmap_by by, long limit, struct st_out *out, long *nrows,
     struct st_error *err)
 {
 	static const char *const cols[] = { "id", "first_name", "last_name", "code", "direct",
 		"reach", "active", "conversion", "depth" };
-	struct graph g;
+	struct ranking r;
 	struct names nm = { 0 };
-	int32_t *reach, *active;
-	struct cand *cand;
-	size_t i, nc = 0;
+	size_t i;
 	char buf[6][32];
 	int rc = 0;
 
 	*nrows = 0;
-	if (graph_load(db, 1, &g, err) < 0)
+	if (rank(db, by, limit, &r, err) < 0)
 		return -1;
-	reach = st_xmalloc((g.n + 1) * sizeof(*reach));
-	active = st_xmalloc((g.n + 1) * sizeof(*active));
-	graph_sums(&g, reach, active);
-	if (limit < 0 || (size_t)limit >= g.n)
-		limit = 0;
-	cand = st_xmalloc(((limit ? (size_t)limit : g.n) + 1) * sizeof(*cand));
-	for (i = 0; i < g.norder; i++) {
-		int32_t v = g.order[i], direct = g.first[v + 1] - g.first[v];
-		struct cand x;
-
-		if (direct == 0)
-			continue;
-		x.key = by == ST_BY_DIRECT ? direct : by == ST_BY_REACH ? reach[v] :
-		    by == ST_BY_ACTIVE ? active[v] : (double)active[v] / reach[v];
-		x.reach = reach[v];
-		x.node = v;
-		x.id = g.id[v];
-		keep(cand, &nc, (size_t)limit, &x);
-	}
-	qsort(cand, nc, sizeof(*cand), cand_cmp);
 	st_out_columns(out, sizeof(cols) / sizeof(cols[0]), cols);
 	if (names_open(db, &nm, err) < 0)
 		rc = -1;
-	for (i = 0; rc == 0 && i < nc; i++) {
-		int32_t v = cand[i].node;
+	for (i = 0; rc == 0 && i < r.nc; i++) {
+		int32_t v = r.cand[i].node;
 		struct st_cell c[9];
 
-		names_get(&nm, g.id[v]);
-		c[0] = num_cell(ST_INT, buf[0], sizeof(buf[0]), "%ld", g.id[v]);
+		names_get(&nm, r.g.id[v]);
+		c[0] = num_cell(ST_INT, buf[0], sizeof(buf[0]), "%ld", r.g.id[v]);
 		c[1] = text_cell(nm.first);
 		c[2] = text_cell(nm.last);
 		c[3] = text_cell(nm.code);
-		c[4] = num_cell(ST_INT, buf[1], sizeof(buf[1]), "%ld", (long)(g.first[v + 1] -
-		    g.first[v]));
-		c[5] = num_cell(ST_INT, buf[2], sizeof(buf[2]), "%ld", (long)reach[v]);
-		c[6] = num_cell(ST_INT, buf[3], sizeof(buf[3]), "%ld", (long)active[v]);
-		c[7] = num_cell(ST_REAL, buf[4], sizeof(buf[4]), "%.1f", 100.0 * active[v] /
-		    reach[v]);
-		c[8] = num_cell(ST_INT, buf[5], sizeof(buf[5]), "%ld", (long)g.depth[v]);
+		c[4] = num_cell(ST_INT, buf[1], sizeof(buf[1]), "%ld", (long)(r.g.first[v + 1] -
+		    r.g.first[v]));
+		c[5] = num_cell(ST_INT, buf[2], sizeof(buf[2]), "%ld", (long)r.reach[v]);
+		c[6] = num_cell(ST_INT, buf[3], sizeof(buf[3]), "%ld", (long)r.active[v]);
+		c[7] = num_cell(ST_REAL, buf[4], sizeof(buf[4]), "%.1f", 100.0 * r.active[v] /
+		    r.reach[v]);
+		c[8] = num_cell(ST_INT, buf[5], sizeof(buf[5]), "%ld", (long)r.g.depth[v]);
 		if (st_out_row(out, c) < 0)
 			rc = st_error_set(err, ST_EXIT_FAIL, "cannot write output");
 		else
 			(*nrows)++;
 	}
 	sqlite3_finalize(nm.st);
-	free(cand);
-	free(reach);
-	free(active);
-	graph_free(&g);
+	ranking_free(&r);
 	return rc;
+}
+
+/* s with HTML's special characters escaped, at most max code points of it. */
+static void
+html_text(FILE *fp, const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; s && *s; s++) {
+		if ((*s & 0xc0) != 0x80 && n++ == max) {
+			fputs("\xe2\x80\xa6", fp);   /* an ellipsis */
+			return;
+		}
+		switch (*s) {
+		case '&': fputs("&amp;", fp); break;
+		case '<': fputs("&lt;", fp); break;
+		case '>': fputs("&gt;", fp); break;
+		case '"': fputs("&quot;", fp); break;
+		case '\'': fputs("&#39;", fp); break;
+		default: fputc(*s, fp);
+		}
+	}
+}
+
+int
+st_refmap_chart(sqlite3 *db, enum st_refmap_by by, long limit, FILE *fp, long *nrows,
+    struct st_error *err)
+{
+	static const char *const what[] = { "direct recruits", "reach", "active recruits",
+		"conversion" };
+	enum { LABEL = 240, BAR = 480, ROW = 26 };
+	struct ranking r;
+	struct names nm = { 0 };
+	double max;
+	size_t i;
+	char name[400];
+
+	*nrows = 0;
+	if (rank(db, by, limit, &r, err) < 0)
+		return -1;
+	if (names_open(db, &nm, err) < 0) {
+		ranking_free(&r);
+		return -1;
+	}
+	max = r.nc && r.cand[0].key > 0 ? r.cand[0].key : 1;
+	fprintf(fp, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	    "<title>Top recruiters by %s</title>\n<style>\nbody { font-family: system-ui, sans-serif; "
+	    "margin: 2em; color: #222; }\nsvg text { font-size: 13px; }\n.bar { fill: #3b6ea8; }\n"
+	    ".bar:hover { fill: #e07b39; }\n.value { fill: #555; }\n</style>\n</head>\n<body>\n"
+	    "<h1>Top recruiters by %s</h1>\n<p>%zu recruiters shown; %ld referrals in all. Hover "
+	    "over a bar for the details.</p>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+	    "height=\"%zu\" role=\"img\" aria-label=\"Top recruiters by %s\">\n", what[by], what[by],
+	    r.nc, r.edges, LABEL + BAR + 80, r.nc * ROW + 8, what[by]);
+	for (i = 0; i < r.nc; i++) {
+		int32_t v = r.cand[i].node;
+		long direct = (long)(r.g.first[v + 1] - r.g.first[v]);
+		double conv = 100.0 * r.active[v] / r.reach[v];
+
+		names_get(&nm, r.g.id[v]);
+		full_name(&nm, name, sizeof(name));
+		fprintf(fp, "<g transform=\"translate(0,%zu)\"><title>", i * ROW);
+		html_text(fp, *name ? name : "(no name)", 200);
+		fprintf(fp, " (contact %ld%s", r.g.id[v], nm.code ? ", code " : "");
+		html_text(fp, nm.code, 20);
+		fprintf(fp, "): %ld direct, reach %ld, %ld active, conversion %.1f%%, depth %ld"
+		    "</title>\n<text x=\"%d\" y=\"17\" text-anchor=\"end\">", direct,
+		    (long)r.reach[v], (long)r.active[v], conv, (long)r.g.depth[v], LABEL - 8);
+		html_text(fp, *name ? name : "(no name)", 30);
+		fprintf(fp, "</text><rect class=\"bar\" x=\"%d\" y=\"4\" width=\"%.1f\" "
+		    "height=\"18\"/><text class=\"value\" x=\"%.1f\" y=\"17\">", LABEL,
+		    r.cand[i].key / max * BAR, LABEL + r.cand[i].key / max * BAR + 6);
+		if (by == ST_BY_CONVERSION)
+			fprintf(fp, "%.1f%%", conv);
+		else
+			fprintf(fp, "%.0f", r.cand[i].key);
+		fputs("</text></g>\n", fp);
+		(*nrows)++;
+	}
+	fputs("</svg>\n</body>\n</html>\n", fp);
+	sqlite3_finalize(nm.st);
+	ranking_free(&r);
+	return ferror(fp) ? st_error_set(err, ST_EXIT_FAIL, "cannot write output") : 0;
 }
 
 /* Open nm on contact: 0, or -1 and err (ST_EXIT_DATA when there is no such contact). */
@@ -485,15 +603,6 @@ st_refmap_chain(sqlite3 *db, long contact, struct st_out *out, long *nrows,
 	sqlite3_finalize(up);
 	sqlite3_finalize(nm.st);
 	return rc;
-}
-
-/* "First Last", or "" for no name, into buf. */
-static const char *
-full_name(const struct names *nm, char *buf, size_t n)
-{
-	snprintf(buf, n, "%s%s%s", nm->first ? nm->first : "", nm->first && nm->last ? " " : "",
-	    nm->last ? nm->last : "");
-	return buf;
 }
 
 static int

@@ -325,6 +325,17 @@ test_expect_success 'top, chain, tree and stats on a small map' '
 	test_grep "^referred_pct,66.7$" out && test_grep "^depth_2,1$" out
 '
 
+test_expect_success 'top --format html: a bar chart, well-formed, with names escaped' '
+	st-query --write "UPDATE contacts SET first_name = \"<b>An&a\" WHERE id = 1" &&
+	st-refmap top --by conversion --format html >chart.html &&
+	test_grep "<title>Top recruiters by conversion</title>" chart.html &&
+	test_grep "&lt;b&gt;An&amp;a Reyes (contact 1, code $(code 1)): 2 direct, reach 3, 1 active, conversion 33.3%, depth 0</title>" chart.html &&
+	sed -n "/<svg/,/<\/svg>/p" chart.html >chart.svg &&
+	/usr/bin/python3 -c "import sys, xml.etree.ElementTree as E; s = E.parse(sys.argv[1]).getroot(); r = s.findall(\".//{http://www.w3.org/2000/svg}rect\"); print(len(r), [x.get(\"width\") for x in r])" chart.svg >out &&
+	test_grep "^3 \[.480.0., .160.0., .0.0.\]$" out &&
+	st-query --write "UPDATE contacts SET first_name = \"Ana\" WHERE id = 1"
+'
+
 test_expect_success 'graph: DOT, node-link JSON and CSV, whole or below one contact' '
 	st-refmap graph >g.dot &&
 	test_grep "^	n1 -> n2;$" g.dot && test_grep "^	n2 -> n4;$" g.dot &&

@@ -163,6 +163,11 @@ int st_refmap_by_parse(const char *s);
 int st_refmap_top(sqlite3 *db, enum st_refmap_by by, long limit, struct st_out *out, long *nrows,
     struct st_error *err);
 
+/* The same ranking as a self-contained HTML page with an SVG bar chart of
+ * the key (a tooltip on each bar gives every figure) to fp. */
+int st_refmap_chart(sqlite3 *db, enum st_refmap_by by, long limit, FILE *fp, long *nrows,
+    struct st_error *err);
+
 /* Write who brought contact, up to the first of the chain: rows depth (0: the
  * contact, 1: who brought them, ...), id, first_name, last_name, code, at,
  * via_page, campaign (of the edge that brought the row's contact). */
