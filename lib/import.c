@@ -42,6 +42,7 @@ struct imp {
 	int phone_f, email_f;       /* the phone and e-mail fields */
 	int bulk;                   /* empty table: load without indexes, dedupe after */
 	int ref_col;                /* the column of referral codes, or -1 */
+	struct st_referrer *referrer;   /* records their referrals, once needed */
 	long import_id;
 	uint64_t seed;
 	char now[21];
@@ -608,7 +609,8 @@ refer(struct imp *m, const struct st_csv_row *row, sqlite3_int64 id)
 	in.code = row->f[m->ref_col];
 	in.referred = (long)id;
 	in.import_id = m->import_id;
-	if (st_referral_record(m->db, &in, &out, NULL, m->err) < 0)
+	if ((m->referrer == NULL && (m->referrer = st_referrer_new(m->db, m->err)) == NULL) ||
+	    st_referrer_record(m->referrer, &in, &out, NULL, m->err) < 0)
 		return -1;
 	m->res->referred += out == ST_REF_RECORDED;
 	m->res->ref_unknown += out == ST_REF_UNKNOWN;
@@ -1039,6 +1041,7 @@ imp_free(struct imp *m)
 	sqlite3_finalize(m->savepoint);
 	sqlite3_finalize(m->release);
 	sqlite3_finalize(m->rollback_to);
+	st_referrer_free(m->referrer);
 	for (i = 0; i < sizeof(m->lookup) / sizeof(m->lookup[0]); i++)
 		sqlite3_finalize(m->lookup[i]);
 	for (i = 0; m->json_k && i < m->ncols + 2; i++) {

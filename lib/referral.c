@@ -163,28 +163,34 @@ st_code_owner(sqlite3 *db, const char *code, long *contact, struct st_error *err
 }
 
 /* The statements recording a referral takes. */
-struct refs {
+struct st_referrer {
 	sqlite3 *db;
 	struct st_codes codes;
 	sqlite3_stmt *has, *loop, *ins;
 };
 
-static void
-refs_close(struct refs *r)
+void
+st_referrer_free(struct st_referrer *r)
 {
+	if (r == NULL)
+		return;
 	st_codes_close(&r->codes);
 	sqlite3_finalize(r->has);
 	sqlite3_finalize(r->loop);
 	sqlite3_finalize(r->ins);
+	free(r);
 }
 
-static int
-refs_open(struct refs *r, sqlite3 *db, struct st_error *err)
+struct st_referrer *
+st_referrer_new(sqlite3 *db, struct st_error *err)
 {
-	memset(r, 0, sizeof(*r));
+	struct st_referrer *r = st_xcalloc(1, sizeof(*r));
+
 	r->db = db;
-	if (st_codes_open(&r->codes, db, err) < 0)
-		return -1;
+	if (st_codes_open(&r->codes, db, err) < 0) {
+		free(r);
+		return NULL;
+	}
 	r->has = st_db_prepare(db, "SELECT 1 FROM referrals WHERE referred_id = ?", err);
 	/* Is ?2 the referrer ?1 or one of the people who brought them? UNION stops at a
 	 * loop made by hand. */
@@ -196,10 +202,10 @@ refs_open(struct refs *r, sqlite3 *db, struct st_error *err)
 		r->ins = st_db_prepare(db, "INSERT INTO referrals(referred_id, referrer_id, code, at, "
 		    "via_page, campaign, import_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", err);
 	if (r->ins == NULL) {
-		refs_close(r);
-		return -1;
+		st_referrer_free(r);
+		return NULL;
 	}
-	return 0;
+	return r;
 }
 
 /* Step st (bound) for a yes/no answer: 1, 0, or -1 and err. */
@@ -223,8 +229,9 @@ bind_opt(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
-static int
-refs_record(struct refs *r, const struct st_referral_in *in, enum st_ref_outcome *outcome,
+int
+st_referrer_record(struct st_referrer *r, const struct st_referral_in *in,
+    enum st_ref_outcome *outcome,
     long *referrer, struct st_error *err)
 {
 	char norm[ST_CODE_LEN + 1], now[21];
@@ -293,13 +300,13 @@ int
 st_referral_record(sqlite3 *db, const struct st_referral_in *in, enum st_ref_outcome *outcome,
     long *referrer, struct st_error *err)
 {
-	struct refs r;
+	struct st_referrer *r = st_referrer_new(db, err);
 	int rc;
 
-	if (refs_open(&r, db, err) < 0)
+	if (r == NULL)
 		return -1;
-	rc = refs_record(&r, in, outcome, referrer, err);
-	refs_close(&r);
+	rc = st_referrer_record(r, in, outcome, referrer, err);
+	st_referrer_free(r);
 	return rc;
 }
 
@@ -320,7 +327,7 @@ struct rec {
 	const char *const *names;
 	int code, id, phone, email, at, page, campaign;   /* columns, or -1 */
 	sqlite3_stmt *by_id, *by_phone, *by_email;
-	struct refs refs;
+	struct st_referrer *refs;
 };
 
 static int
@@ -458,7 +465,7 @@ record_row(struct rec *m, const struct st_csv_row *row)
 	in.referred = id;
 	in.page = field(row, m->page) ? field(row, m->page) : m->o->page;
 	in.campaign = field(row, m->campaign) ? field(row, m->campaign) : m->o->campaign;
-	if (refs_record(&m->refs, &in, &out, &owner, m->err) < 0)
+	if (st_referrer_record(m->refs, &in, &out, &owner, m->err) < 0)
 		return -1;
 	switch (out) {
 	case ST_REF_RECORDED:
@@ -525,7 +532,7 @@ st_referral_stream(sqlite3 *db, const struct st_record_opts *o, struct st_record
 	if (st_db_begin(db, err) < 0)
 		goto out;
 	begun = 1;
-	if (refs_open(&m.refs, db, err) < 0)
+	if ((m.refs = st_referrer_new(db, err)) == NULL)
 		goto out;
 	m.by_id = st_db_prepare(db, "SELECT id FROM contacts WHERE id = CAST(?1 AS INTEGER)", err);
 	if (m.by_id)
@@ -549,7 +556,7 @@ st_referral_stream(sqlite3 *db, const struct st_record_opts *o, struct st_record
 out:
 	if (begun)
 		st_db_rollback(db);
-	refs_close(&m.refs);
+	st_referrer_free(m.refs);
 	sqlite3_finalize(m.by_id);
 	sqlite3_finalize(m.by_phone);
 	sqlite3_finalize(m.by_email);

@@ -80,6 +80,15 @@ struct st_referral_in {
 int st_referral_record(sqlite3 *db, const struct st_referral_in *in, enum st_ref_outcome *outcome,
     long *referrer, struct st_error *err);
 
+/* Recording many referrals through prepared statements (st_referral_record
+ * is these for one): a recorder on db, NULL and err on failure; record, as
+ * st_referral_record; free (NULL is fine) before db is closed. */
+struct st_referrer;
+struct st_referrer *st_referrer_new(sqlite3 *db, struct st_error *err);
+int st_referrer_record(struct st_referrer *r, const struct st_referral_in *in,
+    enum st_ref_outcome *outcome, long *referrer, struct st_error *err);
+void st_referrer_free(struct st_referrer *r);
+
 /* The column of names[0..n) that holds referral codes: the first whose
  * normalized name (st_header_key) is ref, r or referral_code; -1 if none. */
 int st_referral_column(const char *const *names, size_t n);
