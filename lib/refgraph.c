@@ -125,7 +125,7 @@ static int
 graph_load(sqlite3 *db, int active, struct graph *g, struct st_error *err)
 {
 	sqlite3_stmt *st;
-	long edges = 0, maxid = -1;
+	long edges = 0, maxid = -1, minid = -1;
 	size_t i, head, nslot = 1024;
 	int32_t v, c;
 	int rc, snapshot = 0;
@@ -139,11 +139,13 @@ graph_load(sqlite3 *db, int active, struct graph *g, struct st_error *err)
 	}
 	if (st_db_scalarf(db, err, &edges, "SELECT count(*) FROM referrals", "") < 0 ||
 	    st_db_scalarf(db, err, &maxid, "SELECT max((SELECT max(referred_id) FROM referrals), "
-	    "(SELECT max(referrer_id) FROM referrals))", "") < 0)
+	    "(SELECT max(referrer_id) FROM referrals))", "") < 0 ||
+	    st_db_scalarf(db, err, &minid, "SELECT min((SELECT min(referred_id) FROM referrals), "
+	    "(SELECT min(referrer_id) FROM referrals))", "") < 0)
 		goto fail;
 	g->cap = (size_t)edges + 16;
 	/* Contact ids are mostly dense: then an array indexed by id maps them to nodes. */
-	g->direct = maxid >= 0 && maxid < 0x7fffffffL && (size_t)maxid < 8 * g->cap;
+	g->direct = minid >= 0 && maxid >= 0 && maxid < 0x7fffffffL && (size_t)maxid < 8 * g->cap;
 	if (g->direct)
 		nslot = (size_t)maxid + 1;
 	while (!g->direct && nslot < 4 * g->cap)

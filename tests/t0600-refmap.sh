@@ -376,6 +376,20 @@ test_expect_success 'loops made by hand are left out of the map, and nothing han
 	st-refmap --db loop.db graph -f csv 7 >out && [ "$(wc -l <out)" = 2 ]
 '
 
+test_expect_success 'the map is the same when contact ids are far apart' '
+	sqlite3 "$ST_DB" ".backup sparse.db" &&
+	sqlite3 sparse.db "INSERT INTO contacts(id, first_name, created_at, updated_at) VALUES
+			(-5, \"Neg\", \"x\", \"x\"), (4000000000000, \"Far\", \"x\", \"x\");
+		INSERT INTO referrals(referred_id, referrer_id, code, at, created_at) VALUES
+			(4000000000000, 2, \"X\", \"x\", \"x\"), (-5, 4000000000000, \"X\", \"x\", \"x\")" &&
+	st-refmap --db sparse.db top -H | cut -d, -f1,5-9 >out &&
+	printf "1,2,5,1,20.0,0\n2,2,3,1,33.3,1\n5,1,1,0,0.0,0\n4000000000000,1,1,0,0.0,2\n" >expect &&
+	test_cmp expect out &&
+	st-refmap --db sparse.db tree 2 >out &&
+	printf "2 Bo Li\n  4 Di Pe\n  4000000000000 Far\n    -5 Neg\n" >expect && test_cmp expect out &&
+	st-refmap --db sparse.db stats >out && test_grep "^depth_3,1$" out
+'
+
 # The influence map against networkx, on random forests of three shapes.
 cat >forest.py <<\EOF
 import csv, json, random, sys
