@@ -9,7 +9,7 @@ ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 CC ?= cc
 CFLAGS ?= -g -O2
 PKG_CONFIG ?= pkg-config
-PKGS = sqlite3 libcurl jansson readline
+PKGS = sqlite3 libcurl jansson readline libcrypto
 CSV_LIBS ?= -lcsv
 WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
        -Wwrite-strings
@@ -28,7 +28,7 @@ BIN = bin$(if $(SANITIZE),-san)
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(B)/lib/%.o) $(B)/lib/schema.o
 CLI_OBJ = $(B)/cmd/cli.o
-CMDS = st st-import st-query st-event
+CMDS = st st-import st-query st-event st-refmap
 PROGS = $(CMDS:%=$(BIN)/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)

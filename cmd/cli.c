@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "st/event.h"
+#include "st/out.h"
 #include "st/util.h"
 
 const char *cli_name = "st";
@@ -74,6 +76,71 @@ cli_list_options(const struct option *opts, const char *optstring)
 	for (i = 0; opts[i].name; i++)
 		if (strcmp(opts[i].name, "list-options") != 0)
 			printf("--%s%s\n", opts[i].name, opts[i].has_arg == required_argument ? "=" : "");
+}
+
+void
+cli_list_subs(const struct cli_sub *subs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		printf("%s\n", subs[i].name);
+}
+
+const struct cli_sub *
+cli_subcommand(const char *usage, const struct cli_sub *subs, size_t n, int argc, char **argv,
+    const struct option *opts, const char *given, int ngiven, int always)
+{
+	const struct cli_sub *sub = NULL;
+	int c, nargs;
+	size_t i, k;
+
+	if (optind == argc)
+		cli_usage_error(usage, "no subcommand");
+	for (i = 0; i < n; i++)
+		if (strcmp(subs[i].name, argv[optind]) == 0)
+			sub = &subs[i];
+	if (sub == NULL)
+		cli_usage_error(usage, "unknown subcommand '%s'", argv[optind]);
+	nargs = argc - optind - 1;
+	if (nargs < sub->minargs || nargs > sub->maxargs)
+		cli_usage_error(usage, "'%s' takes %s%d argument%s", sub->name,
+		    sub->minargs == sub->maxargs ? "" : nargs < sub->minargs ? "at least " : "at most ",
+		    nargs < sub->minargs ? sub->minargs : sub->maxargs,
+		    (nargs < sub->minargs ? sub->minargs : sub->maxargs) == 1 ? "" : "s");
+	for (c = 1; c < ngiven; c++) {
+		int ok = !given[c] || c == always;
+
+		for (k = 0; !ok && k < sizeof(sub->opts) / sizeof(sub->opts[0]); k++)
+			ok = sub->opts[k] == c;
+		for (k = 0; !ok && opts[k].name; k++)
+			if (opts[k].val == c)
+				cli_usage_error(usage, "option '--%s' does not go with '%s'",
+				    opts[k].name, sub->name);
+		if (!ok)
+			cli_usage_error(usage, "option '-%c' does not go with '%s'", c, sub->name);
+	}
+	return sub;
+}
+
+long
+cli_contact(struct sqlite3 *db, const char *who)
+{
+	struct st_error err = { 0 };
+	long id;
+
+	if (st_contact_resolve(db, who, &id, &err) < 0)
+		cli_die_err(&err);
+	return id;
+}
+
+void
+cli_close_out(struct st_out *out, int rc, const struct st_error *err)
+{
+	if (st_out_close(out) < 0 && rc == 0)
+		cli_die(ST_EXIT_FAIL, "cannot write output: %s", strerror(errno));
+	if (rc < 0)
+		cli_die_err(err);
 }
 
 long

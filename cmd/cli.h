@@ -8,6 +8,9 @@
 #include "st/error.h"
 #include "st/exit.h"
 
+struct sqlite3;
+struct st_out;
+
 #define ST_VERSION "0.1.0"
 
 /* Set the program name used in messages. */
@@ -27,6 +30,33 @@ void cli_usage_error(const char *usage, const char *fmt, ...)
 /* Print the long options (and short ones in optstring) one per line, for
  * shell completion (the hidden --list-options). */
 void cli_list_options(const struct option *opts, const char *optstring);
+
+/* A subcommand: its name, how many operands it takes, and the options (their
+ * getopt values, 0-terminated) it takes besides those every subcommand does. */
+struct cli_sub {
+	const char *name;
+	int minargs, maxargs;
+	int opts[16];
+};
+
+/* Print the subcommands' names, one per line (after cli_list_options). */
+void cli_list_subs(const struct cli_sub *subs, size_t n);
+
+/* The subcommand argv[optind] names, among subs[0..n), once its number of
+ * operands and the options given are checked: given[v] is set for each
+ * option value v (< ngiven) that was given, and always is one every
+ * subcommand takes. Any mismatch is a usage error. */
+const struct cli_sub *cli_subcommand(const char *usage, const struct cli_sub *subs, size_t n,
+    int argc, char **argv, const struct option *opts, const char *given, int ngiven,
+    int always);
+
+/* The contact who names (an id, an e-mail address or a phone number: see
+ * st_contact_resolve), or die with the reason. */
+long cli_contact(struct sqlite3 *db, const char *who);
+
+/* Close out (as st_out_close); then die if it could not be written (and rc
+ * was 0), or with err if rc < 0. */
+void cli_close_out(struct st_out *out, int rc, const struct st_error *err);
 
 /* Parse a number for option opt, or die with a usage error. */
 long cli_number(const char *usage, const char *opt, const char *s, long min, long max);

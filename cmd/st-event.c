@@ -122,27 +122,23 @@ static const struct option longopts[] = {
 #define EVENT_OPTS O_TITLE, O_KIND, O_TZ, O_LOCATION, O_LAT, O_LON, O_AREA, O_DESCRIPTION, \
 	O_ORGANIZER, O_EXTERNAL
 #define FORMAT_OPTS 'f', 'H', O_CSV, O_TSV, O_JSON, O_TABLE
-static const struct sub {
-	const char *name;
-	int nargs;
-	int opts[16];
-} subs[] = {
-	{ "add-shift", 1, { O_START, O_END, O_CAPACITY, O_EXTERNAL } },
-	{ "attend", 2, { O_NOSHOW, O_BY } },
-	{ "cancel", 2, { 0 } },
-	{ "cancel-event", 1, { 0 } },
-	{ "cancel-shift", 1, { 0 } },
-	{ "checkin", 1, { O_BY } },
-	{ "create", 0, { EVENT_OPTS } },
-	{ "edit", 1, { EVENT_OPTS } },
-	{ "edit-shift", 1, { O_START, O_END, O_CAPACITY } },
-	{ "levels", 0, { 0 } },
-	{ "list", 0, { O_UPCOMING, O_PAST, O_KIND, O_EVENT, FORMAT_OPTS } },
-	{ "organizer", 2, { 0 } },
-	{ "role", 2, { 0 } },
-	{ "roster", 1, { FORMAT_OPTS } },
-	{ "rsvp", 2, { O_STATUS, O_SOURCE, O_REFERRED, O_NOWAIT } },
-	{ "unattend", 2, { 0 } },
+static const struct cli_sub subs[] = {
+	{ "add-shift", 1, 2, { O_START, O_END, O_CAPACITY, O_EXTERNAL } },
+	{ "attend", 2, 2, { O_NOSHOW, O_BY } },
+	{ "cancel", 2, 2, { 0 } },
+	{ "cancel-event", 1, 1, { 0 } },
+	{ "cancel-shift", 1, 1, { 0 } },
+	{ "checkin", 1, 1, { O_BY } },
+	{ "create", 0, 1, { EVENT_OPTS } },
+	{ "edit", 1, 1, { EVENT_OPTS } },
+	{ "edit-shift", 1, 1, { O_START, O_END, O_CAPACITY } },
+	{ "levels", 0, 0, { 0 } },
+	{ "list", 0, 0, { O_UPCOMING, O_PAST, O_KIND, O_EVENT, FORMAT_OPTS } },
+	{ "organizer", 2, 2, { 0 } },
+	{ "role", 2, 2, { 0 } },
+	{ "roster", 1, 1, { FORMAT_OPTS } },
+	{ "rsvp", 2, 2, { O_STATUS, O_SOURCE, O_REFERRED, O_NOWAIT } },
+	{ "unattend", 2, 2, { 0 } },
 };
 
 struct args {
@@ -173,30 +169,10 @@ coord(const char *opt, const char *s)
 	return v;
 }
 
-static long
-contact_arg(sqlite3 *db, const char *who)
-{
-	struct st_error err = { 0 };
-	long id;
-
-	if (st_contact_resolve(db, who, &id, &err) < 0)
-		cli_die_err(&err);
-	return id;
-}
-
 static struct st_out *
 new_out(const struct args *a)
 {
 	return st_out_new(stdout, a->fmt >= 0 ? a->fmt : ST_FMT_CSV, a->header);
-}
-
-static void
-close_out(struct st_out *out, int rc, struct st_error *err)
-{
-	if (st_out_close(out) < 0 && rc == 0)
-		cli_die(ST_EXIT_FAIL, "cannot write output: %s", strerror(errno));
-	if (rc < 0)
-		cli_die_err(err);
 }
 
 #define MAXHITS 12
@@ -395,13 +371,16 @@ run(sqlite3 *db, const char *cmd, char **argv, struct args *a)
 	long id, id2, n;
 	const char *res;
 	int rc;
+	int create = strcmp(cmd, "create") == 0;
+	const char *dash = create ? argv[0] : strcmp(cmd, "add-shift") == 0 ? argv[1] : NULL;
 
-	if (strcmp(cmd, "create") == 0 && argv[0]) {
-		from_csv(db, "events", 0, a);
+	if (dash) {
+		/* The one operand more is '-': rows on standard input. */
+		if (strcmp(dash, "-") != 0)
+			cli_usage_error(usage, "'%s' reads rows from '-' only", cmd);
+		from_csv(db, create ? "events" : "shifts", create ? 0 : id_arg("EVENT", argv[0]), a);
 	} else if (strcmp(cmd, "edit") == 0 && strcmp(argv[0], "-") == 0) {
 		from_csv(db, "events", 0, a);
-	} else if (strcmp(cmd, "add-shift") == 0 && argv[1]) {
-		from_csv(db, "shifts", id_arg("EVENT", argv[0]), a);
 	} else if (strcmp(cmd, "create") == 0) {
 		if (st_event_create(db, &a->ev, &id, &err) < 0)
 			cli_die_err(&err);
@@ -429,31 +408,31 @@ run(sqlite3 *db, const char *cmd, char **argv, struct args *a)
 	} else if (strcmp(cmd, "list") == 0) {
 		out = new_out(a);
 		rc = st_shift_list(db, a->when, a->kind_filter, a->event_filter, out, &n, &err);
-		close_out(out, rc, &err);
+		cli_close_out(out, rc, &err);
 	} else if (strcmp(cmd, "roster") == 0) {
 		out = new_out(a);
 		rc = st_roster(db, id_arg("SHIFT", argv[0]), out, &n, &err);
-		close_out(out, rc, &err);
+		cli_close_out(out, rc, &err);
 	} else if (strcmp(cmd, "rsvp") == 0) {
 		id = id_arg("SHIFT", argv[0]);
-		id2 = contact_arg(db, argv[1]);
+		id2 = cli_contact(db, argv[1]);
 		if (st_rsvp(db, id, id2, a->status, a->source ? a->source : "cli",
-		    a->referred ? contact_arg(db, a->referred) : 0, !a->no_wait, &res, &err) < 0)
+		    a->referred ? cli_contact(db, a->referred) : 0, !a->no_wait, &res, &err) < 0)
 			cli_die_err(&err);
 		printf("%ld,%ld,%s\n", id, id2, res);
 	} else if (strcmp(cmd, "cancel") == 0) {
 		id = id_arg("SHIFT", argv[0]);
-		if (st_rsvp_cancel(db, id, contact_arg(db, argv[1]), &id2, &err) < 0)
+		if (st_rsvp_cancel(db, id, cli_contact(db, argv[1]), &id2, &err) < 0)
 			cli_die_err(&err);
 		if (id2)
 			printf("promoted %ld from the waitlist\n", id2);
 	} else if (strcmp(cmd, "attend") == 0) {
 		id = id_arg("SHIFT", argv[0]);
-		if (st_attend(db, id, contact_arg(db, argv[1]), a->no_show, a->by, &err) < 0)
+		if (st_attend(db, id, cli_contact(db, argv[1]), a->no_show, a->by, &err) < 0)
 			cli_die_err(&err);
 	} else if (strcmp(cmd, "unattend") == 0) {
 		id = id_arg("SHIFT", argv[0]);
-		if (st_attend_undo(db, id, contact_arg(db, argv[1]), &err) < 0)
+		if (st_attend_undo(db, id, cli_contact(db, argv[1]), &err) < 0)
 			cli_die_err(&err);
 	} else if (strcmp(cmd, "checkin") == 0) {
 		id = id_arg("SHIFT", argv[0]);
@@ -461,13 +440,13 @@ run(sqlite3 *db, const char *cmd, char **argv, struct args *a)
 			cli_die_err(&err);
 		checkin(db, id, a->by);
 	} else if (strcmp(cmd, "role") == 0) {
-		if (st_contact_set_role(db, contact_arg(db, argv[0]), strcmp(argv[1], "none") == 0 ?
+		if (st_contact_set_role(db, cli_contact(db, argv[0]), strcmp(argv[1], "none") == 0 ?
 		    NULL : argv[1], &err) < 0)
 			cli_die_err(&err);
 	} else if (strcmp(cmd, "organizer") == 0) {
-		id = contact_arg(db, argv[0]);
+		id = cli_contact(db, argv[0]);
 		if (st_contact_set_organizer(db, id, strcmp(argv[1], "none") == 0 ? 0 :
-		    contact_arg(db, argv[1]), &err) < 0)
+		    cli_contact(db, argv[1]), &err) < 0)
 			cli_die_err(&err);
 	} else if (strcmp(cmd, "levels") == 0) {
 		if (st_levels_recompute(db, &n, &err) < 0)
@@ -481,9 +460,8 @@ main(int argc, char **argv)
 {
 	struct args a = { 0 };
 	struct st_error err = { 0 };
-	const struct sub *sub = NULL;
+	const struct cli_sub *sub;
 	sqlite3 *db;
-	size_t i, k;
 	int c;
 
 	cli_init("st-event");
@@ -538,8 +516,7 @@ main(int argc, char **argv)
 			return 0;
 		case O_LISTOPTS:
 			cli_list_options(longopts, shortopts);
-			for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-				printf("%s\n", subs[i].name);
+			cli_list_subs(subs, sizeof(subs) / sizeof(subs[0]));
 			return 0;
 		default:
 			fputs(usage, stderr);
@@ -547,31 +524,8 @@ main(int argc, char **argv)
 			return ST_EXIT_USAGE;
 		}
 	}
-	if (optind == argc)
-		cli_usage_error(usage, "no subcommand");
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (strcmp(subs[i].name, argv[optind]) == 0)
-			sub = &subs[i];
-	if (sub == NULL)
-		cli_usage_error(usage, "unknown subcommand '%s'", argv[optind]);
-	/* create and add-shift take one more operand, '-', to read rows. */
-	if (argc - optind - 1 != sub->nargs && !(argc - optind - 1 == sub->nargs + 1 &&
-	    strcmp(argv[argc - 1], "-") == 0 && (strcmp(sub->name, "create") == 0 ||
-	    strcmp(sub->name, "add-shift") == 0)))
-		cli_usage_error(usage, "'%s' takes %d argument%s", sub->name, sub->nargs,
-		    sub->nargs == 1 ? "" : "s");
-	for (c = 1; c <= O_LISTOPTS; c++) {
-		int ok = !a.given[c] || c == O_DB;
-
-		for (k = 0; !ok && k < sizeof(sub->opts) / sizeof(sub->opts[0]); k++)
-			ok = sub->opts[k] == c;
-		for (k = 0; !ok && longopts[k].name; k++)
-			if (longopts[k].val == c)
-				cli_usage_error(usage, "option '--%s' does not go with '%s'",
-				    longopts[k].name, sub->name);
-		if (!ok)
-			cli_usage_error(usage, "option '-%c' does not go with '%s'", c, sub->name);
-	}
+	sub = cli_subcommand(usage, subs, sizeof(subs) / sizeof(subs[0]), argc, argv, longopts,
+	    a.given, O_LISTOPTS + 1, O_DB);
 	if ((a.lat != NULL) != (a.lon != NULL))
 		cli_usage_error(usage, "--lat and --lon go together");
 	if (a.lat) {
@@ -582,8 +536,8 @@ main(int argc, char **argv)
 	if (st_db_open(&db, a.dbpath, &err) < 0)
 		cli_die_err(&err);
 	if (a.organizer)
-		a.ev.organizer = strcmp(a.organizer, "none") == 0 ? -1 : contact_arg(db, a.organizer);
-	run(db, argv[optind], argv + optind + 1, &a);
+		a.ev.organizer = strcmp(a.organizer, "none") == 0 ? -1 : cli_contact(db, a.organizer);
+	run(db, sub->name, argv + optind + 1, &a);
 	st_db_close(db);
 	cli_check_stdout();
 	return 0;

@@ -117,6 +117,9 @@ static void
 print_summary(const char *file, const struct st_import_result *r, int json, int dry_run,
     int activity)
 {
+	/* Referrals are reported when the file carried referral codes. */
+	int refs = r->referred || r->ref_unknown || r->ref_ignored;
+
 	if (json) {
 		json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:b}", "import",
 		    (json_int_t)r->id, "file", file, "read", (json_int_t)r->read, "inserted",
@@ -126,6 +129,11 @@ print_summary(const char *file, const struct st_import_result *r, int json, int 
 		if (activity)
 			json_object_set_new(o, "contacts_added", json_integer(r->contacts_added));
 
+		if (refs) {
+			json_object_set_new(o, "referred", json_integer(r->referred));
+			json_object_set_new(o, "unknown_codes", json_integer(r->ref_unknown));
+			json_object_set_new(o, "referrals_ignored", json_integer(r->ref_ignored));
+		}
 		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(o);
@@ -139,6 +147,9 @@ print_summary(const char *file, const struct st_import_result *r, int json, int 
 	    r->inserted, r->updated, r->unchanged, r->rejected);
 	if (activity)
 		printf(", contacts added %ld", r->contacts_added);
+	if (refs)
+		printf(", referred %ld, unknown codes %ld, referrals ignored %ld", r->referred,
+		    r->ref_unknown, r->ref_ignored);
 	putchar('\n');
 }
 

@@ -68,6 +68,23 @@ st_header_key(const char *s, char *out)
 	out[n] = '\0';
 }
 
+/* 1 if key[0..klen) is one of the '|'-separated aliases. */
+static int
+alias_match(const char *aliases, const char *key, size_t klen)
+{
+	const char *p = aliases;
+
+	while (p && *p) {
+		const char *e = strchr(p, '|');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		if (l == klen && memcmp(p, key, l) == 0)
+			return 1;
+		p = e ? e + 1 : NULL;
+	}
+	return 0;
+}
+
 int
 st_contact_field_for_header(const char *header)
 {
@@ -77,21 +94,27 @@ st_contact_field_for_header(const char *header)
 
 	st_header_key(header, key);
 	klen = strlen(key);
-	for (i = 0; i < st_ncontact_fields && found < 0; i++) {
-		const char *p = st_contact_fields[i].aliases;
-
-		while (p && *p) {
-			const char *e = strchr(p, '|');
-			size_t l = e ? (size_t)(e - p) : strlen(p);
-
-			if (l == klen && memcmp(p, key, l) == 0) {
-				found = (int)i;
-				break;
-			}
-			p = e ? e + 1 : NULL;
-		}
-	}
+	for (i = 0; i < st_ncontact_fields && found < 0; i++)
+		if (alias_match(st_contact_fields[i].aliases, key, klen))
+			found = (int)i;
 	free(key);
+	return found;
+}
+
+int
+st_column_find(const char *const *names, size_t n, const char *aliases)
+{
+	size_t i;
+	int found = -1;
+
+	for (i = 0; i < n && found < 0; i++) {
+		char *key = st_xmalloc(strlen(names[i]) + 1);
+
+		st_header_key(names[i], key);
+		if (alias_match(aliases, key, strlen(key)))
+			found = (int)i;
+		free(key);
+	}
 	return found;
 }
 

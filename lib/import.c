@@ -11,6 +11,7 @@
 #include "st/import.h"
 #include "import_priv.h"
 #include "st/out.h"
+#include "st/refmap.h"
 #include "st/util.h"
 
 #define COL_EXTRA (-1)
@@ -41,6 +42,8 @@ struct imp {
 	int key_field;              /* -1: phone, else e-mail */
 	int phone_f, email_f;       /* the phone and e-mail fields */
 	int bulk;                   /* empty table: load without indexes, dedupe after */
+	int ref_col;                /* the column of referral codes, or -1 */
+	struct st_referrer *referrer;   /* records their referrals, once needed */
 	long import_id;
 	uint64_t seed;
 	char now[21];
@@ -635,6 +638,27 @@ step_done(struct imp *m, sqlite3_stmt *st, const char *what)
 	return rc == SQLITE_DONE ? 0 : fail_db(m, what);
 }
 
+/* A row with a referral code makes the edge from the code's owner to contact id. */
+static int
+refer(struct imp *m, const struct st_csv_row *row, sqlite3_int64 id)
+{
+	struct st_referral_in in = { 0 };
+	enum st_ref_outcome out;
+
+	if (row == NULL || m->ref_col < 0)
+		return 0;
+	in.code = row->f[m->ref_col];
+	in.referred = (long)id;
+	in.import_id = m->import_id;
+	if ((m->referrer == NULL && (m->referrer = st_referrer_new(m->db, m->err)) == NULL) ||
+	    st_referrer_record(m->referrer, &in, &out, NULL, m->err) < 0)
+		return -1;
+	m->res->referred += out == ST_REF_RECORDED;
+	m->res->ref_unknown += out == ST_REF_UNKNOWN;
+	m->res->ref_ignored += out == ST_REF_ALREADY || out == ST_REF_SELF || out == ST_REF_LOOP;
+	return 0;
+}
+
 /* Merge the current row into existing contact id: if that changes it, log
  * its before-image for undo and write it. */
 static int
@@ -676,7 +700,7 @@ merge_into(struct imp *m, sqlite3_int64 id, int same_hash, const struct st_csv_r
 		m->res->updated++;
 	else
 		m->res->unchanged++;
-	return 0;
+	return refer(m, row, id);
 }
 
 static int
@@ -721,7 +745,7 @@ import_row(struct imp *m, const struct st_csv_row *row)
 	if (step_done(m, st, "cannot write a contact") < 0)
 		return -1;
 	m->res->inserted++;
-	return add_tags(m, id) < 0 ? -1 : 0;
+	return add_tags(m, id) < 0 ? -1 : refer(m, row, id);
 }
 
 /* Indexes on contacts, dropped for a bulk load and rebuilt after it. */
@@ -1041,6 +1065,7 @@ imp_free(struct imp *m)
 	sqlite3_finalize(m->savepoint);
 	sqlite3_finalize(m->release);
 	sqlite3_finalize(m->rollback_to);
+	st_referrer_free(m->referrer);
 	for (i = 0; i < sizeof(m->lookup) / sizeof(m->lookup[0]); i++)
 		sqlite3_finalize(m->lookup[i]);
 	for (i = 0; m->json_k && i < m->ncols + 2; i++) {
@@ -1095,6 +1120,7 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 		imp_free(&m);
 		return -1;
 	}
+	m.ref_col = st_referral_column(m.names, m.ncols);
 	/* A first load into an empty table writes the pages once, straight into the
 	 * database, under a rollback journal (which holds next to nothing), rather
 	 * than through the WAL and a checkpoint. Needs no other connection open. */

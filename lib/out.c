@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "st/csvin.h"
 #include "st/out.h"
 #include "st/util.h"
 
@@ -225,6 +226,53 @@ st_out_row(struct st_out *o, const struct st_cell *c)
 	free(s);
 	free(len);
 	return ferror(o->fp) || o->failed ? -1 : 0;
+}
+
+void
+st_out_reject_columns(struct st_out *o, const char *const *names, size_t ncols, int jsonl)
+{
+	const char **cols = st_xcalloc(ncols + 3, sizeof(*cols));
+	size_t i;
+
+	cols[0] = "line";
+	cols[1] = "reason";
+	for (i = 0; i < ncols; i++)
+		cols[i + 2] = names[i];
+	cols[ncols + 2] = "_json";
+	st_out_columns(o, ncols + 2 + (jsonl != 0), cols);
+	free(cols);
+}
+
+int
+st_out_reject(struct st_out *o, const struct st_csv_row *row, size_t ncols, char delim, int jsonl,
+    const char *reason)
+{
+	struct st_cell *c = st_xcalloc(ncols + 3, sizeof(*c));
+	struct st_buf surplus = { 0 };
+	char line[32];
+	size_t i;
+	int rc;
+
+	snprintf(line, sizeof(line), "%ld", row->line);
+	c[0] = (struct st_cell){ ST_INT, line, strlen(line) };
+	c[1] = (struct st_cell){ ST_TEXT, reason, strlen(reason) };
+	for (i = 0; i < ncols; i++)
+		c[i + 2] = i < row->n ? (struct st_cell){ ST_TEXT, row->f[i], row->len[i] } :
+		    (struct st_cell){ ST_NULL, NULL, 0 };
+	if (row->n > ncols && ncols > 0) {
+		st_buf_add(&surplus, row->f[ncols - 1], row->len[ncols - 1]);
+		for (i = ncols; i < row->n; i++) {
+			st_buf_addc(&surplus, delim);
+			st_buf_add(&surplus, row->f[i], row->len[i]);
+		}
+		c[ncols + 1] = (struct st_cell){ ST_TEXT, surplus.s, surplus.len };
+	}
+	if (jsonl)
+		c[ncols + 2] = (struct st_cell){ ST_TEXT, row->raw ? row->raw : "", row->raw_len };
+	rc = st_out_row(o, c);
+	st_buf_free(&surplus);
+	free(c);
+	return rc;
 }
 
 static void

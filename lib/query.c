@@ -46,6 +46,11 @@ const struct st_filter_def st_filters[] = {
 	  "WHERE ct.contact_id = c.id AND t.name IN (@))" },
 	{ "organizer", ST_ARG_INTS, "ID[,ID...]", "the contact's organizer is one of these contacts",
 	  "c.organizer_id IN (@)" },
+	{ "recruits-min", ST_ARG_INT, "N", "brought N or more people in directly (st-refmap)",
+	  "(CAST(@ AS INTEGER) <= 0 OR c.id IN (SELECT referrer_id FROM referrals GROUP BY "
+	  "referrer_id HAVING count(*) >= CAST(@ AS INTEGER)))" },
+	{ "referred-by", ST_ARG_INTS, "ID[,ID...]", "brought in directly by one of these contacts "
+	  "(st-refmap)", "c.id IN (SELECT referred_id FROM referrals WHERE referrer_id IN (@))" },
 	{ "rsvp", ST_ARG_RSVP, "[event:|shift:]ID", "has a live RSVP (yes, maybe, waitlisted) to "
 	  "event ID (or shift ID); with --rsvp-status, one in that status", NULL },
 	{ "rsvp-status", ST_ARG_TEXT, "STATUS[,STATUS...]", "has an RSVP in one of these statuses "

@@ -11,7 +11,7 @@ DATA=$TOP/tests/data
 SAMPLE=$(cd "$TOP/.." && pwd)/shared/data/voterfiles/ncvoter48-sample.tsv
 [ -f "$SAMPLE" ] || SAMPLE=$TOP/share/demo/ncvoter-sample.tsv
 export PATH LC_ALL=C TZ=UTC NO_COLOR=1
-unset ST_DB ST_BUSY_TIMEOUT ST_HISTORY
+unset ST_DB ST_BUSY_TIMEOUT ST_HISTORY ST_SECRET_FILE XDG_CONFIG_HOME
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/st-test.XXXXXX")
 trap 'cd / && rm -rf "$TRASH"' EXIT
 cd "$TRASH" || exit 1

@@ -35,6 +35,10 @@ void st_header_key(const char *s, char *out);
 /* The field a header maps to by default (aliases), or -1. */
 int st_contact_field_for_header(const char *header);
 
+/* The first of the n columns names whose normalized name (st_header_key) is
+ * one of the '|'-separated aliases (normalized), or -1. */
+int st_column_find(const char *const *names, size_t n, const char *aliases);
+
 /* Normalize value s[0..len) for field f into out (len + 17 bytes). Returns the
  * length (0: empty), or -1 when the value is not valid for the field. *lossy
  * is set when the normalized value drops information the source had (a ZIP+4,

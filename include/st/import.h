@@ -40,6 +40,9 @@ struct st_import_result {
 	long id;                  /* the batch (0 for a dry run) */
 	long read, inserted, updated, unchanged, rejected;
 	long contacts_added;      /* st_import_activity: people it did not know */
+	long referred, ref_unknown, ref_ignored;  /* rows with a referral code (a ref, r or
+	                             referral_code column): edges made, codes nobody has, and
+	                             others ignored (see st_referral_record) */
 };
 
 /* Import the contacts in o->fp into db in one transaction: map columns to
@@ -48,7 +51,8 @@ struct st_import_result {
  * others, or with keep_existing only filling), keep every other column in
  * the contact's extra JSON, tag, and record the batch with what it changed.
  * Rows that cannot be imported are counted as rejected and written to
- * o->rejects; read = inserted + updated + unchanged + rejected. On error
+ * o->rejects; read = inserted + updated + unchanged + rejected. A row with
+ * a referral code records who brought its contact (st_referral_record). On error
  * nothing is written and -1 is returned with err filled. */
 int st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import_result *res,
     struct st_error *err);

@@ -34,6 +34,20 @@ void st_out_columns(struct st_out *o, size_t n, const char *const *names);
  * write error. */
 int st_out_row(struct st_out *o, const struct st_cell *cells);
 
+struct st_csv_row;
+
+/* The columns of rejected input rows: line and reason, then the input's ncols
+ * names, and for JSON Lines _json (the line as read: it may hold keys no
+ * column has). */
+void st_out_reject_columns(struct st_out *o, const char *const *names, size_t ncols, int jsonl);
+
+/* Write row, read from an input of ncols columns with delimiter delim, with
+ * its line and reason, as st_out_reject_columns set them up: fields past the
+ * header's are joined onto the last column. Returns 0, or -1 on a write
+ * error. */
+int st_out_reject(struct st_out *o, const struct st_csv_row *row, size_t ncols, char delim,
+    int jsonl, const char *reason);
+
 /* Write anything buffered (the table), then free o. Returns 0, or -1 if any
  * write failed (errno set). */
 int st_out_close(struct st_out *o);
