@@ -429,6 +429,55 @@ update_tree(struct ns *s)
 	s->dir[u_in] = u_in == g->src[e] ? UP : DOWN;
 }
 
+/* Where each arc goes in the order the search scans: every skip-th place in
+ * turn, so that a block holds arcs from all over the network rather than
+ * from one corner of it (LEMON's "arc mixing"). */
+static int *
+mix_order(int m, int n)
+{
+	int *to = st_xmalloc(((size_t)m + 1) * sizeof(*to));
+	int skip = n > 0 && m / n > 3 ? m / n : 3, i = 0, j = 0, k;
+
+	for (k = 0; k < m; k++) {
+		to[k] = i;
+		if ((i += skip) >= m)
+			i = ++j;
+	}
+	return to;
+}
+
+/* Put the arcs in the order to gives (back, when back). */
+static void
+permute(struct st_mcf *g, const int *to, int back)
+{
+	int64_t *t64 = st_xmalloc(((size_t)g->m + 1) * sizeof(*t64));
+	int *t32 = (int *)t64, *ia[2], k, a;
+	int64_t *la[3];
+
+	ia[0] = g->src;
+	ia[1] = g->dst;
+	la[0] = g->cap;
+	la[1] = g->cost;
+	la[2] = g->flow;
+	for (a = 0; a < 2; a++) {
+		for (k = 0; k < g->m; k++)
+			if (back)
+				t32[k] = ia[a][to[k]];
+			else
+				t32[to[k]] = ia[a][k];
+		memcpy(ia[a], t32, (size_t)g->m * sizeof(*t32));
+	}
+	for (a = 0; a < 3; a++) {
+		for (k = 0; k < g->m; k++)
+			if (back)
+				t64[k] = la[a][to[k]];
+			else
+				t64[to[k]] = la[a][k];
+		memcpy(la[a], t64, (size_t)g->m * sizeof(*t64));
+	}
+	free(t64);
+}
+
 static void
 ns_free(struct ns *s)
 {
@@ -453,7 +502,7 @@ st_mcf_solve(struct st_mcf *g, int64_t *total, struct st_error *err)
 	struct ns s = { 0 };
 	int64_t art;
 	__int128 sum = 0;
-	int n = g->n, m = g->m, i, rc = 0;
+	int n = g->n, m = g->m, i, rc = 0, *order;
 	size_t nn = (size_t)n + 1;
 
 	g->pivots = 0;
@@ -463,6 +512,8 @@ st_mcf_solve(struct st_mcf *g, int64_t *total, struct st_error *err)
 	grow(g, m + n);
 	free(g->flow);
 	g->flow = st_xcalloc((size_t)m + (size_t)n + 1, sizeof(*g->flow));
+	order = mix_order(m, n);
+	permute(g, order, 0);
 	s.g = g;
 	s.n = n;
 	s.root = n;
@@ -542,6 +593,8 @@ st_mcf_solve(struct st_mcf *g, int64_t *total, struct st_error *err)
 		rc = st_error_set(err, ST_EXIT_DATA, "the total cost does not fit in 64 bits");
 	if (rc == 0 && total)
 		*total = (int64_t)sum;
+	permute(g, order, 1);
+	free(order);
 	ns_free(&s);
 	return rc;
 }
