@@ -33,7 +33,7 @@
 #define VALUE_SCALE 2520     /* lcm(1..10): the first ten shares are exact */
 #define RANK_STEP 501        /* a rank is worth more than the longest travel */
 #define TRAVEL_MAX 500       /* 50 km in units of 100 m */
-#define ZONE_SCALE 100       /* home squares of 0.01 degree */
+#define ZONE_SCALE 50        /* home squares of 0.02 degree (about 2 km) */
 
 enum { L_TURF, L_NBHD, L_REGION, L_ANY };
 static const char *const level_names[] = { "turf", "neighbourhood", "region", "anywhere" };
@@ -187,7 +187,7 @@ struct cand {
 };
 
 struct group {
-	int region, slot, node, nvol;
+	int nbhd, id, slot, node, nvol;   /* a neighbourhood's, else a region's */
 	struct home at;
 	int a0, a1;             /* its arcs to turf shifts */
 };
@@ -209,8 +209,8 @@ struct st_alloc {
 	struct group *groups;
 	int ngroups, cgroups;
 	struct st_mcf *net;
-	int *arc_ts;            /* for group -> turf shift arcs: the tshift */
-	int narc_ts, carc_ts;
+	int *arc_ts;            /* the turf shifts of the groups' arcs */
+	int narc_ts, carc_ts, garc0;   /* garc0: the network's arc for arc_ts[0] */
 	int64_t scale, cost;
 	int solved, bound, rebalance;
 	long pool;
@@ -1053,21 +1053,23 @@ in_scope(const struct st_alloc *a, const struct pref *p, int t)
 	}
 }
 
-/* The group node of volunteer v's home square, region r and slot. */
+/* The group node of volunteer v's home square, neighbourhood or region id,
+ * and slot. */
 static int
-group_for(struct st_alloc *a, const struct vol *v, int r, int slot)
+group_for(struct st_alloc *a, const struct vol *v, int nbhd, int id, int slot)
 {
 	char key[128], zkey[64];
 	struct home z;
 	int g;
 
 	zone_of(&v->at, &z, zkey, sizeof(zkey));
-	snprintf(key, sizeof(key), "%d|%d|%s", r, slot, zkey);
+	snprintf(key, sizeof(key), "%c%d|%d|%s", nbhd ? 'n' : 'r', id, slot, zkey);
 	g = map_put(&a->group_map, key, a->ngroups);
 	if (g == a->ngroups) {
 		reserve(&a->groups, &a->cgroups, a->ngroups + 1, sizeof(*a->groups));
 		memset(&a->groups[g], 0, sizeof(a->groups[g]));
-		a->groups[g].region = r;
+		a->groups[g].nbhd = nbhd;
+		a->groups[g].id = id;
 		a->groups[g].slot = slot;
 		a->groups[g].at = z;
 		a->ngroups++;
@@ -1102,30 +1104,28 @@ candidates(struct st_alloc *a, struct scratch *x, int vi)
 			if (in_scope(a, p, a->ts[t].turf))
 				add_cand(a, x, vi, t, j, rc + travel(&v->at, &a->turfs[a->ts[t].turf].at));
 		}
-		if (p->level == L_TURF || p->level == L_NBHD) {
-			/* A turf or a neighbourhood's few turfs: straight arcs too. */
-			const int *m = p->level == L_TURF ? &p->target : a->nbhd_turfs + a->nbhd_first[p->target];
-			int nm = p->level == L_TURF ? 1 : a->nbhd_first[p->target + 1] - a->nbhd_first[p->target];
+		if (p->level == L_TURF) {
+			/* A turf: straight arcs too. */
+			const struct turf *t = &a->turfs[p->target];
 
-			for (k = 0; k < nm; k++) {
-				const struct turf *t = &a->turfs[m[k]];
+			for (i = 0; i < t->nts; i++) {
+				int si = t->ts[i], sl = a->ts[si].slot;
 
-				for (i = 0; i < t->nts; i++) {
-					int si = t->ts[i], sl = a->ts[si].slot;
-
-					if (sl >= 0 && x->slot_stamp[sl] == vi)
-						add_cand(a, x, vi, si, j, rc + travel(&v->at, &t->at));
-				}
+				if (sl >= 0 && x->slot_stamp[sl] == vi)
+					add_cand(a, x, vi, si, j, rc + travel(&v->at, &t->at));
 			}
-		} else {
-			/* A region, or all of them: through the group of the home square. */
-			for (s = 0; s < a->nslot; s++) {
-				if (x->slot_stamp[s] != vi)
-					continue;
-				for (k = 0; k < a->nregion; k++)
-					if (p->level == L_ANY || p->target == k)
-						add_cand(a, x, vi, -1 - group_for(a, v, k, s), j, rc);
-			}
+			continue;
+		}
+		/* A neighbourhood, a region, or all of them: through the group of the
+		 * home square, one arc per time slot. */
+		for (s = 0; s < a->nslot; s++) {
+			if (x->slot_stamp[s] != vi)
+				continue;
+			if (p->level == L_NBHD)
+				add_cand(a, x, vi, -1 - group_for(a, v, 1, p->target, s), j, rc);
+			for (k = 0; p->level != L_NBHD && k < a->nregion; k++)
+				if (p->level == L_ANY || p->target == k)
+					add_cand(a, x, vi, -1 - group_for(a, v, 0, k, s), j, rc);
 		}
 	}
 	v->c1 = a->ncands;
@@ -1137,7 +1137,8 @@ st_alloc_solve(struct st_alloc *a, struct st_error *err)
 	struct scratch x = { 0 };
 	struct st_mcf *g;
 	int64_t scale = 1, *maxsec;
-	long *reach;
+	long *reach, *turf_arcs;
+	size_t narcs;
 	int i, j, k, nodes, src = 0, sink = 1, tnode0, rc;
 	__int128 bound = 0;
 
@@ -1190,6 +1191,59 @@ st_alloc_solve(struct st_alloc *a, struct st_error *err)
 	free(maxsec);
 	a->scale = scale;
 
+	/* How many volunteers could reach each turf shift, which caps the turf's
+	 * arcs, and the turf shifts of each group. */
+	reach = st_xcalloc((size_t)a->nts + 1, sizeof(*reach));
+	for (i = 0; i < a->ncands; i++)
+		if (a->cands[i].to >= 0)
+			reach[a->cands[i].to]++;
+	for (i = 0; i < a->ngroups; i++) {
+		struct group *gr = &a->groups[i];
+		const int *first = gr->nbhd ? a->nbhd_first : a->region_first;
+		const int *list = gr->nbhd ? a->nbhd_turfs : a->region_turfs;
+
+		gr->a0 = a->narc_ts;
+		for (k = first[gr->id]; k < first[gr->id + 1]; k++) {
+			const struct turf *t = &a->turfs[list[k]];
+
+			for (j = 0; j < t->nts; j++) {
+				int si = t->ts[j];
+
+				if (a->ts[si].slot != gr->slot || room(&a->ts[si]) == 0)
+					continue;
+				reserve(&a->arc_ts, &a->carc_ts, a->narc_ts + 1, sizeof(*a->arc_ts));
+				a->arc_ts[a->narc_ts++] = si;
+				reach[si] += gr->nvol;
+			}
+		}
+		gr->a1 = a->narc_ts;
+	}
+	narcs = (size_t)a->pool + (size_t)a->ncands + (size_t)a->narc_ts + (size_t)a->nts + 1;
+	for (i = 0; i < a->nts; i++) {
+		long r = room(&a->ts[i]);
+
+		if (r >= 0 && r < reach[i])
+			reach[i] = r;
+	}
+	turf_arcs = st_xcalloc((size_t)a->nturfs + 1, sizeof(*turf_arcs));
+	for (k = 0; k < a->nturfs && bound < ((__int128)1 << 58); k++) {
+		const struct turf *t = &a->turfs[k];
+		long most = 0;
+
+		for (j = 0; j < t->nts; j++)
+			most += reach[t->ts[j]];
+		for (j = 1; j <= most && worth(t, j) > 0 && bound < ((__int128)1 << 58); j++)
+			bound += (__int128)worth(t, j) * scale;
+		turf_arcs[k] = j - 1;
+		narcs += (size_t)j;
+	}
+	if (bound >= ((__int128)1 << 58)) {
+		free(reach);
+		free(turf_arcs);
+		return st_error_set(err, ST_EXIT_DATA, "too many volunteers, ranks or turfs of high "
+		    "priority to solve exactly in 64 bits (lower the priorities)");
+	}
+
 	/* Nodes: source, sink, turf shifts, turfs, groups, volunteers. */
 	tnode0 = 2 + a->nts;
 	nodes = tnode0 + a->nturfs;
@@ -1200,7 +1254,7 @@ st_alloc_solve(struct st_alloc *a, struct st_error *err)
 	for (i = 0; i < a->nvols; i++)
 		if (a->vols[i].node == 0)
 			a->vols[i].node = nodes++;
-	g = a->net = st_mcf_new(nodes, (size_t)a->ncands + (size_t)a->pool + 4 * (size_t)a->nts);
+	g = a->net = st_mcf_new(nodes, narcs);
 	st_mcf_set_supply(g, src, a->pool);
 	st_mcf_set_supply(g, sink, -a->pool);
 	for (i = 0; i < a->nvols; i++) {
@@ -1216,60 +1270,25 @@ st_alloc_solve(struct st_alloc *a, struct st_error *err)
 			    a->groups[-1 - c->to].node, 1, c->cost);
 		}
 	}
-	/* How many volunteers could reach each turf shift: caps the turf's arcs. */
-	reach = st_xcalloc((size_t)a->nts + 1, sizeof(*reach));
-	for (i = 0; i < a->ncands; i++)
-		if (a->cands[i].to >= 0)
-			reach[a->cands[i].to]++;
+	a->garc0 = st_mcf_arcs(g);
 	for (i = 0; i < a->ngroups; i++) {
-		struct group *gr = &a->groups[i];
+		const struct group *gr = &a->groups[i];
 
-		gr->a0 = st_mcf_arcs(g);
-		for (k = a->region_first[gr->region]; k < a->region_first[gr->region + 1]; k++) {
-			const struct turf *t = &a->turfs[a->region_turfs[k]];
+		for (j = gr->a0; j < gr->a1; j++) {
+			const struct tshift *ts = &a->ts[a->arc_ts[j]];
 
-			for (j = 0; j < t->nts; j++) {
-				int si = t->ts[j];
-
-				if (a->ts[si].slot != gr->slot || room(&a->ts[si]) == 0)
-					continue;
-				st_mcf_add_arc(g, gr->node, a->ts[si].node, gr->nvol,
-				    travel(&gr->at, &t->at));
-				reserve(&a->arc_ts, &a->carc_ts, a->narc_ts + 1, sizeof(*a->arc_ts));
-				a->arc_ts[a->narc_ts++] = si;
-				reach[si] += gr->nvol;
-			}
+			st_mcf_add_arc(g, gr->node, ts->node, gr->nvol,
+			    travel(&gr->at, &a->turfs[ts->turf].at));
 		}
-		gr->a1 = st_mcf_arcs(g);
 	}
-	for (i = 0; i < a->nts; i++) {
-		long r = room(&a->ts[i]);
-
-		if (r < 0 || r > reach[i])
-			r = reach[i];
-		reach[i] = r;
-		if (r > 0)
-			st_mcf_add_arc(g, a->ts[i].node, tnode0 + a->ts[i].turf, r, 0);
-	}
-	for (k = 0; k < a->nturfs; k++) {
-		const struct turf *t = &a->turfs[k];
-		long most = 0;
-
-		for (j = 0; j < t->nts; j++)
-			most += reach[t->ts[j]];
-		for (j = 1; j <= most && worth(t, j) > 0; j++) {
-			bound += (__int128)worth(t, j) * scale;
-			if (bound >= ((__int128)1 << 58))
-				break;
-			st_mcf_add_arc(g, tnode0 + k, sink, 1, -worth(t, j) * scale);
-		}
-		if (bound >= ((__int128)1 << 58))
-			break;
-	}
+	for (i = 0; i < a->nts; i++)
+		if (reach[i] > 0)
+			st_mcf_add_arc(g, a->ts[i].node, tnode0 + a->ts[i].turf, reach[i], 0);
+	for (k = 0; k < a->nturfs; k++)
+		for (j = 1; j <= turf_arcs[k]; j++)
+			st_mcf_add_arc(g, tnode0 + k, sink, 1, -worth(&a->turfs[k], j) * scale);
 	free(reach);
-	if (bound >= ((__int128)1 << 58))
-		return st_error_set(err, ST_EXIT_DATA, "too many volunteers, ranks or turfs of high "
-		    "priority to solve exactly in 64 bits (lower the priorities)");
+	free(turf_arcs);
 	st_mcf_add_arc(g, src, sink, a->pool, 0);
 	rc = st_mcf_solve(g, &a->cost, err);
 	if (rc < 0)
@@ -1296,17 +1315,17 @@ st_alloc_solve(struct st_alloc *a, struct st_error *err)
 	}
 	for (k = 0; k < a->ngroups; k++) {
 		const struct group *gr = &a->groups[k];
-		int arc = gr->a0;
-		int64_t left = gr->a0 < gr->a1 ? st_mcf_flow(g, gr->a0) : 0;
+		int at = gr->a0;
+		int64_t left = at < gr->a1 ? st_mcf_flow(g, a->garc0 + at) : 0;
 
-		for (i = 0; i < a->nvols && arc < gr->a1; i++) {
+		for (i = 0; i < a->nvols && at < gr->a1; i++) {
 			if (a->vols[i].ts != -2 - k)
 				continue;
-			while (left == 0 && ++arc < gr->a1)
-				left = st_mcf_flow(g, arc);
-			if (arc >= gr->a1)
+			while (left == 0 && ++at < gr->a1)
+				left = st_mcf_flow(g, a->garc0 + at);
+			if (at >= gr->a1)
 				break;
-			a->vols[i].ts = a->arc_ts[arc - a->groups[0].a0];
+			a->vols[i].ts = a->arc_ts[at];
 			left--;
 		}
 	}
@@ -1433,7 +1452,7 @@ reason(const struct st_alloc *a, const struct vol *v)
 			continue;
 		}
 		for (k = a->groups[-1 - c->to].a0; k < a->groups[-1 - c->to].a1; k++) {
-			const struct tshift *s = &a->ts[a->arc_ts[k - a->groups[0].a0]];
+			const struct tshift *s = &a->ts[a->arc_ts[k]];
 
 			if (room(s) < 0 || room(s) > s->used)
 				return "not needed (the shifts open to them have enough)";
@@ -1617,7 +1636,7 @@ st_alloc_explain(const struct st_alloc *a, const char *volunteer, struct st_out 
 			continue;
 		}
 		for (k = a->groups[-1 - c->to].a0; k < a->groups[-1 - c->to].a1 && rc == 0; k++) {
-			int si = a->arc_ts[k - a->groups[0].a0];
+			int si = a->arc_ts[k];
 
 			if (!seen[si]++) {
 				rc = explain_row(a, v, si, &v->prefs[c->pref], out);
