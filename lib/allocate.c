@@ -1138,6 +1138,7 @@ st_alloc_solve(struct st_alloc *a, struct st_error *err)
 	struct st_mcf *g;
 	int64_t scale = 1, *maxsec;
 	long *reach, *turf_arcs;
+	int *first, *order;
 	size_t narcs;
 	int i, j, k, nodes, src = 0, sink = 1, tnode0, rc;
 	__int128 bound = 0;
@@ -1199,11 +1200,11 @@ st_alloc_solve(struct st_alloc *a, struct st_error *err)
 			reach[a->cands[i].to]++;
 	for (i = 0; i < a->ngroups; i++) {
 		struct group *gr = &a->groups[i];
-		const int *first = gr->nbhd ? a->nbhd_first : a->region_first;
+		const int *in = gr->nbhd ? a->nbhd_first : a->region_first;
 		const int *list = gr->nbhd ? a->nbhd_turfs : a->region_turfs;
 
 		gr->a0 = a->narc_ts;
-		for (k = first[gr->id]; k < first[gr->id + 1]; k++) {
+		for (k = in[gr->id]; k < in[gr->id + 1]; k++) {
 			const struct turf *t = &a->turfs[list[k]];
 
 			for (j = 0; j < t->nts; j++) {
@@ -1313,22 +1314,34 @@ st_alloc_solve(struct st_alloc *a, struct st_error *err)
 				v->ts = -2 - (-1 - c->to);   /* group, resolved below */
 		}
 	}
-	for (k = 0; k < a->ngroups; k++) {
+	/* The volunteers each group sent on, in order: a counting sort. */
+	first = st_xcalloc((size_t)a->ngroups + 2, sizeof(*first));
+	order = st_xmalloc(((size_t)a->nvols + 1) * sizeof(*order));
+	for (i = 0; i < a->nvols; i++)
+		if (a->vols[i].ts < -1)
+			first[-2 - a->vols[i].ts + 1]++;
+	for (k = 0; k < a->ngroups; k++)
+		first[k + 1] += first[k];
+	for (i = 0; i < a->nvols; i++)
+		if (a->vols[i].ts < -1)
+			order[first[-2 - a->vols[i].ts]++] = i;
+	for (k = 0, j = 0; k < a->ngroups; k++) {
 		const struct group *gr = &a->groups[k];
 		int at = gr->a0;
 		int64_t left = at < gr->a1 ? st_mcf_flow(g, a->garc0 + at) : 0;
 
-		for (i = 0; i < a->nvols && at < gr->a1; i++) {
-			if (a->vols[i].ts != -2 - k)
-				continue;
+		for (; j < first[k]; j++) {
 			while (left == 0 && ++at < gr->a1)
 				left = st_mcf_flow(g, a->garc0 + at);
 			if (at >= gr->a1)
 				break;
-			a->vols[i].ts = a->arc_ts[at];
+			a->vols[order[j]].ts = a->arc_ts[at];
 			left--;
 		}
+		j = first[k];
 	}
+	free(first);
+	free(order);
 	for (i = 0; i < a->nvols; i++) {
 		struct vol *v = &a->vols[i];
 
