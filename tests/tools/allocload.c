@@ -43,15 +43,14 @@ main(int argc, char **argv)
 		    st_volunteer_upsert(db, n, names, (const char *const *)row->f, &err);
 		if (rc < 0) {
 			fprintf(stderr, "allocload: %s:%ld: %s\n", argv[3], row->line, err.msg);
-			return err.status;
+			rc = -2;   /* told */
+			break;
 		}
 	}
-	if (rc < 0) {
+	if (rc == -1)
 		fprintf(stderr, "allocload: %s\n", err.msg);
-		return err.status;
-	}
 	st_csvin_close(r);
 	fclose(fp);
 	sqlite3_close(db);
-	return 0;
+	return rc < 0 ? err.status : 0;
 }
