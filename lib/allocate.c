@@ -3,10 +3,10 @@
  * The network: a source sends one unit per volunteer who has somewhere to go,
  * to the volunteer's node; from there an arc (capacity 1) goes to each turf
  * shift the volunteer may take, costing the rank and travel, either directly
- * (turf and neighbourhood preferences, and shifts named one by one) or
- * through a group node shared by the volunteers of one home square, region
- * and time slot (region and anywhere preferences with time windows, which
- * would otherwise need an arc to every turf of a borough per volunteer); turf
+ * (turf preferences, and shifts named one by one) or through a group node
+ * shared by the volunteers of one home square, neighbourhood or region, and
+ * time slot (wider preferences with time windows, which would otherwise need
+ * an arc to every turf of a borough per volunteer and slot); turf
  * shift -> turf carries the places left; turf -> sink is a bundle of parallel
  * arcs of capacity 1, the k-th costing minus the k-th volunteer's worth times
  * a scale larger than any sum of ranks and travel, so that cheaper ones fill

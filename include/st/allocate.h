@@ -28,9 +28,10 @@
  * priority. Among allocations of the same coverage it minimizes the sum over
  * volunteers of (rank - 1) * 501 + travel, where travel is the distance from
  * home in units of 100 m, at most 500 (50 km): 500 when it cannot be known,
- * 0 for a volunteer with no home. For region and anywhere preferences travel
- * is measured from the centre of the home's 0.01-degree grid square (or the
- * home ZIP). Costs are exact integers: coverage is worth more than any
+ * 0 for a volunteer with no home. For neighbourhood, region and anywhere
+ * preferences travel is measured from the centre of the home's 0.02-degree
+ * grid square (or the home ZIP), so that volunteers of one square share
+ * their arcs. Costs are exact integers: coverage is worth more than any
  * difference in rank and travel (lexicographic). */
 #ifndef ST_ALLOCATE_H
 #define ST_ALLOCATE_H
