@@ -18,7 +18,7 @@ SANFLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(SANFLAGS) \
              $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CFLAGS)
-LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(CSV_LIBS)
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(CSV_LIBS) -lm
 ALL_LDFLAGS = -Wl,--as-needed $(SANFLAGS) $(LDFLAGS)
 
 # A sanitized build lives apart so it never mixes with a plain one.
@@ -28,7 +28,7 @@ BIN = bin$(if $(SANITIZE),-san)
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(B)/lib/%.o) $(B)/lib/schema.o
 CLI_OBJ = $(B)/cmd/cli.o
-CMDS = st st-import st-query st-event st-refmap
+CMDS = st st-import st-query st-event st-refmap st-allocate
 PROGS = $(CMDS:%=$(BIN)/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)

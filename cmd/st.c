@@ -11,6 +11,7 @@
 static const char usage[] = "usage: st [--version] [--help] COMMAND [ARG...]\n";
 
 static const char *const commands[][2] = {
+	{ "allocate", "send volunteers to turfs and shifts where they are needed, optimally" },
 	{ "event", "events, shifts, RSVPs, attendance and the check-in desk" },
 	{ "import", "load contacts from CSV, TSV, other delimited files and JSON Lines" },
 	{ "query", "segments, reports and read-only SQL over the database" },

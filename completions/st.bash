@@ -1,4 +1,4 @@
-# bash completion for st, st-import, st-query, st-event and st-refmap.
+# bash completion for st, st-import, st-query, st-event, st-refmap and st-allocate.
 #
 # The options come from the commands themselves, through their hidden
 # --list-options (one option per line, "--opt=" when it takes a value), and
@@ -61,7 +61,7 @@ _st_complete()
 		(( COMP_CWORD == 2 )) && prev=
 	fi
 	case $cmd in
-	st-import | st-query | st-event | st-refmap) ;;
+	st-import | st-query | st-event | st-refmap | st-allocate) ;;
 	*) return 0 ;;
 	esac
 	# The short options that take a value ("-d=" in --list-options).
@@ -89,7 +89,8 @@ _st_complete()
 	if [[ -n $opt ]]; then
 		case $cmd:$opt in
 		*:--db | st-import:-r | st-import:--rejects | st-query:-o | st-query:--output | \
-		    st-refmap:-r | st-refmap:--rejects)
+		    st-refmap:-r | st-refmap:--rejects | \
+		    st-allocate:--turfs | st-allocate:--volunteers | st-allocate:--dimacs)
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -f -- "$cur"))
 			;;
@@ -110,7 +111,7 @@ _st_complete()
 			db=$(_st_db "${words[@]}")
 			[[ -n $db ]] && COMPREPLY=($(compgen -W "$(_st_words "$dir" "$db" imports)" -- "$cur"))
 			;;
-		st-query:-f | st-query:--format)
+		st-query:-f | st-query:--format | st-allocate:-f | st-allocate:--format)
 			COMPREPLY=($(compgen -W "csv tsv json table" -- "$cur"))
 			;;
 		st-refmap:-f | st-refmap:--format)
@@ -159,6 +160,9 @@ _st_complete()
 		done
 		(( n == 0 )) && COMPREPLY=($(compgen -W "$("${dir}$cmd" --list-options \
 		    2>/dev/null | grep -v '^-')" -- "$cur"))
+	elif [[ $cmd == st-allocate ]]; then
+		# No operands.
+		:
 	else
 		# st-import's operands are files.
 		compopt -o filenames 2>/dev/null
@@ -167,4 +171,4 @@ _st_complete()
 	return 0
 }
 
-complete -F _st_complete st st-import st-query st-event st-refmap
+complete -F _st_complete st st-import st-query st-event st-refmap st-allocate
