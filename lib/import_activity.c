@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "st/allocate.h"
 #include "st/contact.h"
 #include "st/db.h"
 #include "st/error.h"
@@ -58,8 +59,9 @@ static const struct {
 	{ "source", "source|signup_source|rsvp_source" },
 };
 
-enum { K_EVENTS, K_SHIFTS, K_RSVPS, K_ATTENDANCE };
-static const char *const kinds[] = { "events", "shifts", "rsvps", "attendance", NULL };
+enum { K_EVENTS, K_SHIFTS, K_RSVPS, K_ATTENDANCE, K_TURFS, K_VOLUNTEERS };
+static const char *const kinds[] = { "events", "shifts", "rsvps", "attendance", "turfs",
+	"volunteers", NULL };
 static const char *const undo_tables[] = { "attendance", "rsvps", "shifts", "events", NULL };
 
 #define COL_SKIP (-1)
@@ -925,6 +927,72 @@ reject:
 	return a->o->rejects ? st_import_reject(a->o->rejects, a->in, row, a->reason, a->err) : 0;
 }
 
+/* A turfs or volunteers row: its named fields, as st-allocate reads them
+ * (columns renamed by o->maps, '-' dropped), stored by the allocator's upserts. */
+static int
+import_named_row(struct act *a, const struct st_csv_row *row, const char *const *names)
+{
+	size_t n = st_csvin_ncols(a->in);
+	int rc;
+
+	a->reason[0] = '\0';
+	if (st_import_row_bad(a->in, row, a->reason, sizeof(a->reason)))
+		rc = 1;
+	else if (a->kind == K_TURFS)
+		rc = called(a, st_turf_upsert(a->db, n, names, (const char *const *)row->f, a->err));
+	else
+		rc = called(a, st_volunteer_upsert(a->db, n, names, (const char *const *)row->f,
+		    a->err));
+	if (rc <= 0) {
+		a->res->inserted += rc == 0;
+		return rc;
+	}
+	if (a->o->strict)
+		return st_error_set(a->err, ST_EXIT_DATA, "%s: line %ld: %s", a->o->name, row->line,
+		    a->reason);
+	a->res->rejected++;
+	return a->o->rejects ? st_import_reject(a->o->rejects, a->in, row, a->reason, a->err) : 0;
+}
+
+/* The names turfs and volunteers rows go by: the file's, or what o->maps says. */
+static const char **
+named_columns(struct act *a)
+{
+	size_t i, j, ncols = st_csvin_ncols(a->in);
+	const char *const *names = st_csvin_names(a->in);
+	const char **out = st_xcalloc(ncols + 1, sizeof(*out));
+
+	for (i = 0; i < ncols; i++)
+		out[i] = names[i];
+	for (j = 0; a->o->maps && a->o->maps[j]; j++) {
+		const char *m = a->o->maps[j], *eq = strchr(m, '=');
+		int found = 0;
+
+		if (eq == NULL || eq == m || eq[1] == '\0') {
+			st_error_set(a->err, ST_EXIT_USAGE, "invalid mapping '%s' (want COLUMN=FIELD)", m);
+			free(out);
+			return NULL;
+		}
+		for (i = 0; i < ncols; i++) {
+			if (strlen(names[i]) == (size_t)(eq - m) && memcmp(names[i], m, (size_t)(eq - m))
+			    == 0) {
+				/* An unknown name is ignored by the upserts, as '-' means. */
+				out[i] = eq + 1;
+				found = 1;
+			}
+		}
+		if (!found) {
+			st_error_set(a->err, ST_EXIT_USAGE, "no column '%.*s' in '%s' to map",
+			    (int)(eq - m), m, a->o->name);
+			free(out);
+			return NULL;
+		}
+	}
+	for (i = 0; a->o->mapped && i < ncols; i++)
+		a->o->mapped(a->o->mapped_arg, names[i], out[i]);
+	return out;
+}
+
 static void
 act_free(struct act *a)
 {
@@ -948,6 +1016,7 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 {
 	struct act a = { 0 };
 	struct st_csv_row *row;
+	const char **named = NULL;
 	long v;
 	int rc;
 
@@ -956,7 +1025,7 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 		;
 	if (kinds[a.kind] == NULL)
 		return st_error_set(err, ST_EXIT_USAGE, "unknown kind '%s' (contacts, events, shifts, "
-		    "rsvps or attendance)", kind);
+		    "rsvps, attendance, turfs or volunteers)", kind);
 	if (o->tz && !st_tz_valid(o->tz))
 		return st_error_set(err, ST_EXIT_USAGE, "unknown time zone '%s'", o->tz);
 	a.db = db;
@@ -973,7 +1042,11 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 		st_import_rejects_begin(o->rejects, a.in);
 	/* Each row is a savepoint: keep its journal in memory, not in a temp file. */
 	sqlite3_exec(db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
-	if (map_columns(&a) < 0 || check_columns(&a) < 0 || st_db_begin(db, err) < 0) {
+	if (a.kind >= K_TURFS)
+		named = named_columns(&a);
+	if ((a.kind >= K_TURFS ? named == NULL : map_columns(&a) < 0 || check_columns(&a) < 0) ||
+	    st_db_begin(db, err) < 0) {
+		free(named);
 		act_free(&a);
 		return -1;
 	}
@@ -997,7 +1070,7 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 		goto fail;
 	while ((rc = st_csvin_next(a.in, &row, err)) > 0) {
 		res->read++;
-		if (import_row(&a, row) < 0)
+		if ((named ? import_named_row(&a, row, named) : import_row(&a, row)) < 0)
 			goto fail;
 		if (o->progress && (res->read & 0xffff) == 0)
 			o->progress(o->progress_arg, st_csvin_offset(a.in), res->read);
@@ -1016,11 +1089,13 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 		goto out;
 	else
 		res->id = a.import_id;
+	free(named);
 	act_free(&a);
 	return 0;
 fail:
 	st_db_rollback(db);
 out:
+	free(named);
 	act_free(&a);
 	return -1;
 }
@@ -1031,6 +1106,15 @@ st_import_undo_activity(sqlite3 *db, long id, long *restored, long *deleted, str
 	long v, n, r = 0, d = 0, marks = 0;
 	int t, rc;
 
+	/* Turfs and volunteers are stored by the allocator's upserts, which keep no
+	 * before-images: such a batch cannot be taken back exactly, so it is not. */
+	rc = st_db_scalarf(db, err, &v, "SELECT kind IN ('turfs', 'volunteers') FROM imports WHERE "
+	    "id = ?1", "i", id);
+	if (rc < 0)
+		return -1;
+	if (rc > 0 && v)
+		return st_error_set(err, ST_EXIT_FAIL, "import %ld loaded turfs or volunteers, which "
+		    "cannot be undone; edit them with st-import or SQL", id);
 	/* A later batch that rewrote rows this one wrote must be undone first. */
 	rc = st_db_scalarf(db, err, &v, "SELECT max(u.import_id) FROM import_undo u JOIN imports i "
 	    "ON i.id = u.import_id WHERE u.import_id > ?1 AND i.undone_at IS NULL AND "

@@ -260,4 +260,21 @@ test_expect_success 'st-event edit - cancels events; undo brings them and their 
 	[ "$(sqlite3 "$ST_DB" "SELECT group_concat(status) FROM shifts WHERE event_id = $ev")" = "active,active" ]
 '
 
+test_expect_success 'turfs and volunteers go in with --kind, for st-allocate' '
+	shift=$(sqlite3 "$ST_DB" "SELECT max(id) FROM shifts WHERE status = \"active\"") &&
+	printf "turf,name,region,priority,shift,capacity\nT1,North,Durham,3,%s,2\n,Nowhere,,1,,\n" "$shift" |
+		st-import --kind turfs -r rej.csv >out &&
+	test_grep "inserted 1, updated 0, unchanged 0, rejected 1" out &&
+	test_grep "turf" rej.csv &&
+	[ "$(sqlite3 "$ST_DB" "SELECT key || \"/\" || capacity FROM turfs JOIN turf_shifts ON turf_id = turfs.id")" = T1/2 ] &&
+	printf "who,pref,available\n919-555-0101,region:Durham,%s\n" "$shift" |
+		st-import --kind volunteers -m who=volunteer >out &&
+	test_grep "inserted 1" out &&
+	[ "$(sqlite3 "$ST_DB" "SELECT count(*) FROM volunteer_prefs")" = 1 ] &&
+	test_exit 1 st-import --undo "$(last)" 2>err &&
+	test_one_line err && test_grep "cannot be undone" err &&
+	st-allocate --json >out &&
+	test_grep "\"status\":\"assigned\"" out
+'
+
 test_done
