@@ -188,3 +188,52 @@ st_time_from_utc(const char *s, time_t *out)
 	/* A stored time has its "Z", so no zone is needed. */
 	return st_time_parse(s, NULL, out, &err) < 0 ? -1 : 0;
 }
+
+/* Local midnight of the day t falls on, plus minutes, as an instant (mktime
+ * resolves a time the clocks skip forward). */
+static time_t
+local_at(const struct tm *day, int minutes)
+{
+	struct tm tm = *day;
+
+	tm.tm_hour = minutes / 60;
+	tm.tm_min = minutes % 60;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return mktime(&tm);
+}
+
+int
+st_tz_window(time_t now, const char *zone, int start, int end, time_t *change)
+{
+	char *saved;
+	struct tm tm, next;
+	time_t s, e, tomorrow;
+	int in;
+
+	if (start == end) {
+		*change = now + 86400;
+		return 1;
+	}
+	saved = zone_enter(zone);
+	localtime_r(&now, &tm);
+	s = local_at(&tm, start);
+	e = local_at(&tm, end);
+	next = tm;
+	next.tm_mday++;
+	next.tm_hour = 12;
+	next.tm_isdst = -1;
+	tomorrow = mktime(&next);
+	localtime_r(&tomorrow, &next);
+	if (start < end) {
+		/* Allowed from start to end of each day. */
+		in = now >= s && now < e;
+		*change = in ? e : now < s ? s : local_at(&next, start);
+	} else {
+		/* Allowed across midnight: from start to end of the next day. */
+		in = now >= s || now < e;
+		*change = now < e ? e : now < s ? s : local_at(&next, end);
+	}
+	zone_leave(saved);
+	return in;
+}
