@@ -263,9 +263,6 @@ struct run {
 	size_t npending, cappending, firstpending;
 	struct st_delivery *done;   /* delivered, not yet recorded */
 	size_t ndone, capdone;
-	/* Quiet hours, per zone: allowed or not until `until`. */
-	struct zonecache { char *zone; int in; time_t until; } zones[64];
-	size_t nzones;
 	int temp_failure;
 	char temp_msg[256];
 	int fatal;
@@ -275,30 +272,10 @@ struct run {
 static int
 quiet_ok(struct run *r, const char *zone, time_t now, time_t *next)
 {
-	size_t i;
-	struct zonecache *z = NULL;
-
-	if (!r->o->quiet_applies || zone == NULL || r->o->quiet_start == r->o->quiet_end)
+	if (!r->o->quiet_applies || zone == NULL || r->o->quiet_start == r->o->quiet_end ||
+	    !st_tz_valid(zone))
 		return 1;
-	for (i = 0; i < r->nzones; i++)
-		if (strcmp(r->zones[i].zone, zone) == 0)
-			z = &r->zones[i];
-	if (z == NULL) {
-		z = &r->zones[r->nzones < 64 ? r->nzones++ : 63];
-		free(z->zone);
-		z->zone = st_xstrdup(zone);
-		z->until = 0;
-	}
-	if (now >= z->until) {
-		if (!st_tz_valid(zone)) {
-			z->in = 1;
-			z->until = now + 86400;
-		} else {
-			z->in = st_tz_window(now, zone, r->o->quiet_start, r->o->quiet_end, &z->until);
-		}
-	}
-	*next = z->until;
-	return z->in;
+	return st_tz_window(now, zone, r->o->quiet_start, r->o->quiet_end, next);
 }
 
 static const char *
@@ -991,8 +968,6 @@ st_outbox_run(sqlite3 *db, struct st_transport *t, const struct st_outbox_opts *
 	free(r.claimed.slot);
 	free(r.pending);
 	free(r.done);
-	for (i = 0; i < r.nzones; i++)
-		free(r.zones[i].zone);
 	finish_stats(&r);
 	if (rc == 0 && r.fatal)
 		return st_error_set(err, ST_EXIT_FAIL, "the provider refused to send: %s", r.fatal_msg);

@@ -203,8 +203,42 @@ local_at(const struct tm *day, int minutes)
 	return mktime(&tm);
 }
 
+/* What st_tz_window last worked out per zone: it holds until the change,
+ * so a run over many recipients sets TZ a few times, not once each. */
+static struct {
+	char zone[64];
+	int start, end, in;
+	time_t from, change;
+} windows[32];
+static unsigned nwindows;
+
+static int window(time_t now, const char *zone, int start, int end, time_t *change);
+
 int
 st_tz_window(time_t now, const char *zone, int start, int end, time_t *change)
+{
+	unsigned i;
+
+	if (strlen(zone) >= sizeof(windows[0].zone))
+		return window(now, zone, start, end, change);
+	for (i = 0; i < nwindows && i < 32; i++)
+		if (strcmp(windows[i].zone, zone) == 0 && windows[i].start == start &&
+		    windows[i].end == end && now >= windows[i].from && now < windows[i].change) {
+			*change = windows[i].change;
+			return windows[i].in;
+		}
+	i = nwindows++ % 32;
+	snprintf(windows[i].zone, sizeof(windows[i].zone), "%s", zone);
+	windows[i].start = start;
+	windows[i].end = end;
+	windows[i].from = now;
+	windows[i].in = window(now, zone, start, end, &windows[i].change);
+	*change = windows[i].change;
+	return windows[i].in;
+}
+
+static int
+window(time_t now, const char *zone, int start, int end, time_t *change)
 {
 	char *saved;
 	struct tm tm, next;
