@@ -14,6 +14,7 @@ static const char *const commands[][2] = {
 	{ "event", "events, shifts, RSVPs, attendance and the check-in desk" },
 	{ "import", "load contacts from CSV, TSV, other delimited files and JSON Lines" },
 	{ "query", "segments, reports and read-only SQL over the database" },
+	{ "text", "the text line: blasts through the outbox, sync, the webhook, the inbox" },
 };
 
 int

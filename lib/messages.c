@@ -703,3 +703,28 @@ st_inbox_done(sqlite3 *db, long contact, struct st_error *err)
 	    "?2) WHERE contact_id = ?1 AND direction = 'in' AND handled_at IS NULL", "it", contact,
 	    now) < 0 ? -1 : 0;
 }
+
+int
+st_inbox_tag(sqlite3 *db, long contact, const char *tag, struct st_error *err)
+{
+	char now[21];
+	long n;
+
+	if (tag == NULL || *tag == '\0' || strlen(tag) > 100)
+		return st_error_set(err, ST_EXIT_USAGE, "invalid tag '%s'", tag ? tag : "");
+	if (st_db_scalarf(db, err, &n, "SELECT count(*) FROM contacts WHERE id = ?1", "i", contact) < 0)
+		return -1;
+	if (n == 0)
+		return st_error_set(err, ST_EXIT_DATA, "no contact %ld", contact);
+	st_now_iso(now);
+	if (st_db_begin(db, err) < 0)
+		return -1;
+	if (st_db_execf(db, err, "INSERT INTO tags(name) VALUES (?1) ON CONFLICT(name) DO NOTHING",
+	    "t", tag) < 0 || st_db_execf(db, err, "INSERT INTO contact_tags(contact_id, tag_id, "
+	    "created_at) SELECT ?1, id, ?3 FROM tags WHERE name = ?2 ON CONFLICT DO NOTHING", "itt",
+	    contact, tag, now) < 0) {
+		st_db_rollback(db);
+		return -1;
+	}
+	return st_db_commit(db, err);
+}

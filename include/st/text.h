@@ -130,6 +130,9 @@ int st_inbox_thread(sqlite3 *db, long contact, struct st_out *out, long *nrows,
 /* Mark a contact's incoming messages handled (done). */
 int st_inbox_done(sqlite3 *db, long contact, struct st_error *err);
 
+/* Tag a contact (the tag is made if new). */
+int st_inbox_tag(sqlite3 *db, long contact, const char *tag, struct st_error *err);
+
 /* Opt a contact out of a channel by hand. */
 int st_text_opt_out(sqlite3 *db, long contact, const char *channel, struct st_error *err);
 
