@@ -22,7 +22,8 @@ static const char usage[] =
     "usage: st-text [--db FILE] send -m TEXT [--lang-message LANG:TEXT]... [--campaign NAME]\n"
     "               [SEND-OPTIONS] [DELIVERY-OPTIONS] [FILE]\n"
     "       st-text [--db FILE] deliver [DELIVERY-OPTIONS]\n"
-    "       st-text [--db FILE] sync [--since DAYS] [--channel sms|whatsapp]\n"
+    "       st-text [--db FILE] sync [--from NUMBER[,NUMBER...]] [--since DAYS]\n"
+    "               [--channel sms|whatsapp]\n"
     "       st-text [--db FILE] webhook [--url URL]\n"
     "       st-text [--db FILE] inbox [--list] [FORMAT-OPTIONS]\n"
     "       st-text [--db FILE] thread CONTACT [FORMAT-OPTIONS]\n"
@@ -122,7 +123,7 @@ static const struct sub {
 	{ "reply", 1, { 'm', O_CHANNEL, O_QUEUE, DELIVERY_OPTS } },
 	{ "send", -1, { 'm', O_LANGMSG, O_CAMPAIGN, O_CHANNEL, O_HOURS, O_TZ, O_ALLOW, O_DRY, O_QUEUE,
 	  DELIVERY_OPTS } },
-	{ "sync", 0, { O_SINCE, O_CHANNEL } },
+	{ "sync", 0, { O_FROM, O_SINCE, O_CHANNEL } },
 	{ "thread", 1, { FORMAT_OPTS } },
 	{ "webhook", 0, { O_URL } },
 };
