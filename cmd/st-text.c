@@ -253,8 +253,7 @@ deliver(sqlite3 *db, const struct args *a, long only_id)
 		cli_die_err(&err);
 	/* Messages that failed for now and wait for a retry: worth running again. */
 	if (st_db_scalarf(db, &err, &retrying, "SELECT count(*) FROM messages WHERE status IN "
-	    "('queued', 'unknown', 'sending') AND attempts > 0 AND (?1 = 0 OR id = ?1)", "i",
-	    only_id) < 0)
+	    "('queued', 'unknown') AND attempts > 0 AND (?1 = 0 OR id = ?1)", "i", only_id) < 0)
 		cli_die_err(&err);
 	if (retrying > 0 || s.unresolved > 0) {
 		cli_warn("%ld message%s to retry later", retrying, retrying == 1 ? "" : "s");

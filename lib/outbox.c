@@ -581,7 +581,8 @@ record(struct run *r, const struct item *it, const struct st_delivery *d, struct
 			r->fatal = 1;
 			return release(r, it, t, err);
 		}
-		if (it->attempts >= r->max_attempts) {
+		/* No answer at all (no connection) is an outage, not the message's fault. */
+		if (it->attempts >= r->max_attempts && d->error_code != 0) {
 			r->s->failed++;
 			return st_db_execf(r->db, err, "UPDATE messages SET status = 'failed', error_code = "
 			    "?2, error = ?3, claimed_by = NULL, lease_until = NULL, updated_at = ?4 WHERE id = "
@@ -589,7 +590,7 @@ record(struct run *r, const struct item *it, const struct st_delivery *d, struct
 			    now) < 0 ? -1 : 0;
 		}
 		r->s->retried++;
-		iso(t + (time_t)ceil(backoff(it->attempts, d->retry_after)), nb);
+		iso((time_t)ceil(now_f() + backoff(it->attempts, d->retry_after)), nb);
 		return st_db_execf(r->db, err, "UPDATE messages SET status = 'queued', not_before = ?2, "
 		    "error_code = ?3, error = ?4, claimed_by = NULL, claimed_at = NULL, lease_until = NULL, "
 		    "updated_at = ?5 WHERE id = ?1 AND status = 'sending'", "itItt", it->id, nb,
@@ -736,7 +737,6 @@ reconcile(struct run *r, struct st_error *err)
 			r->s->reconciled++;
 			d.id = cand[i]->id;
 			d.kind = ST_DLV_SENT;
-			r->s->sent--;   /* record() counts it as sent by this run */
 			if (record(r, cand[i], &d, err) < 0)
 				rc = -1;
 		} else if (found == 0) {
@@ -814,8 +814,10 @@ finish_stats(struct run *r)
 	    "AND (?1 = 0 OR id = ?1)", "i", r->o->only_id) > 0)
 		r->s->waiting = n;
 	n = 0;
-	if (st_db_scalarf(r->db, &e, &n, "SELECT count(*) FROM messages WHERE status IN ('sending', "
-	    "'unknown') AND (?1 = 0 OR id = ?1)", "i", r->o->only_id) > 0)
+	/* Another sender's claims are its own business. */
+	if (st_db_scalarf(r->db, &e, &n, "SELECT count(*) FROM messages WHERE (status = 'unknown' OR "
+	    "(status = 'sending' AND claimed_by = ?2)) AND (?1 = 0 OR id = ?1)", "it", r->o->only_id,
+	    r->me) > 0)
 		r->s->unresolved = n;
 }
 
@@ -824,7 +826,7 @@ st_outbox_run(sqlite3 *db, struct st_transport *t, const struct st_outbox_opts *
     struct st_outbox_stats *s, struct st_error *err)
 {
 	struct run r;
-	int rc = 0, max_wait = o->max_wait > 0 ? o->max_wait : 60;
+	int rc = 0, max_wait = o->max_wait > 0 ? o->max_wait : 0;
 	double last_flush = now_f(), last_reconcile = 0;
 	size_t i;
 
@@ -857,8 +859,12 @@ st_outbox_run(sqlite3 *db, struct st_transport *t, const struct st_outbox_opts *
 			long n;
 
 			r.npending = r.firstpending = 0;
-			n = claim(&r, o->rate > 0 ? CLAIM_BATCH : (long)t->parallel * 2 > CLAIM_BATCH ?
-			    (long)t->parallel * 2 : CLAIM_BATCH, err);
+			/* Twice what the transport takes at once: enough to keep it busy, few
+			 * enough that other senders share the queue and a crash leaves few. */
+			long want = (long)t->parallel * 2;
+
+			n = claim(&r, o->rate > 0 ? CLAIM_BATCH : want < 16 ? 16 : want > CLAIM_BATCH ?
+			    CLAIM_BATCH : want, err);
 			if (n < 0) {
 				rc = -1;
 				break;
@@ -906,8 +912,8 @@ st_outbox_run(sqlite3 *db, struct st_transport *t, const struct st_outbox_opts *
 			}
 			if (in < 0 || in > max_wait)
 				break;
-			if (in > 0)
-				sleep_f(in > 1.0 ? 1.0 : in);
+			/* Due rows we could not claim wait for a throttle slot or another sender. */
+			sleep_f(in > 1.0 ? 1.0 : in > 0.05 ? in : 0.05);
 			continue;
 		}
 		/* Wait for deliveries, or until the next slot. */

@@ -106,11 +106,12 @@ int st_outbox_enqueue(sqlite3 *db, const struct st_outbox_item *it, long *id,
 
 struct st_outbox_opts {
 	double rate;             /* messages a second per sending address; 0: no limit */
-	int max_attempts;        /* tries before a retryable failure is final (0: 6) */
+	int max_attempts;        /* tries before a provider's retryable answer (429, 5xx) is
+	                            final (0: 6); no connection at all never is */
 	int lease;               /* seconds a claim holds (0: 120); longer than a request */
 	int grace;               /* seconds after a dead sender's claim before its rows are
 	                            reconciled (0: 2; -1: none) */
-	int max_wait;            /* wait for rows due within this many seconds (0: 60);
+	int max_wait;            /* wait for rows due within this many seconds (retries);
 	                            later ones (quiet hours) are left queued */
 	int quiet_start, quiet_end;  /* allowed local hours as minutes of the day; equal: any */
 	int quiet_applies;       /* enforce them for rows that carry a time zone */
