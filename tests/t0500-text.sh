@@ -10,7 +10,7 @@ export TWILIO_ACCOUNT_SID=$SID TWILIO_AUTH_TOKEN=$TOKEN ST_TEXT_FROM=+1919555010
 ALL="--hours 00:00-00:00"
 FAKE=$TRASH/fake
 mkdir -p "$FAKE"
-/usr/bin/python3 "$TOP/tests/peers/fake_twilio.py" "$FAKE" "$SID" "$TOKEN" &
+/usr/bin/python3 "$TOP/tests/peers/fake_twilio.py" "$FAKE" "$SID" "$TOKEN" 2>"$FAKE/stderr" &
 FAKE_PID=$!
 trap 'kill $FAKE_PID 2>/dev/null; cd / && rm -rf "$TRASH"' EXIT
 i=0
