@@ -666,7 +666,10 @@ st_twilio_signature(const char *token, const char *url, const struct st_param *p
 		sorted[i] = &p[i];
 	qsort(sorted, n, sizeof(*sorted), by_key);
 	st_buf_adds(&b, url);
+	/* As Twilio's own libraries do: a parameter repeated with the same value counts once. */
 	for (i = 0; i < n; i++) {
+		if (i > 0 && by_key(&sorted[i - 1], &sorted[i]) == 0)
+			continue;
 		st_buf_adds(&b, sorted[i]->key);
 		st_buf_adds(&b, sorted[i]->value);
 	}

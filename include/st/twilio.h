@@ -61,7 +61,7 @@ const char *st_param_get(const struct st_param *p, size_t n, const char *key);
 
 /* X-Twilio-Signature of a request: base64 of HMAC-SHA1, keyed with the auth
  * token, over the URL followed by each parameter's name and value, sorted by
- * name (then value). out holds 29 bytes. */
+ * name (then value; a pair repeated counts once). out holds 29 bytes. */
 void st_twilio_signature(const char *token, const char *url, const struct st_param *p,
     size_t n, char out[29]);
 
