@@ -352,7 +352,9 @@ on_inbound(void *ctx, const struct st_twilio_msg *m)
 	char at[21];
 	int rc;
 
-	if (m->direction == NULL || strcmp(m->direction, "inbound") != 0)
+	/* Only what can be taken in: an inbound message with its numbers. */
+	if (m->direction == NULL || strcmp(m->direction, "inbound") != 0 || m->from == NULL ||
+	    m->to == NULL)
 		return 0;
 	in.provider = "twilio";
 	in.provider_id = m->sid;

@@ -355,7 +355,7 @@ st_twilio_list(const struct st_twilio_conf *c, const char *to, const char *from,
 	struct req hdr = { 0 };
 	CURL *h;
 	int rc = 0, stop = 0;
-	long http = 0;
+	long http = 0, pages = 0;
 
 	curl_once();
 	if (c->sid == NULL || c->token == NULL)
@@ -416,9 +416,11 @@ st_twilio_list(const struct st_twilio_conf *c, const char *to, const char *from,
 			}
 		}
 		next = json_string_value(json_object_get(o, "next_page_uri"));
-		if (next && *next && !stop) {
+		/* next_page_uri is a path of the API on its host; anything else, or the page
+		 * just read, ends the list. */
+		if (next && strncmp(next, "/2010-04-01/", 12) == 0 && !stop &&
+		    strcmp(url.s + strlen(base), next) != 0 && ++pages < 100000) {
 			st_buf_reset(&url);
-			/* next_page_uri is relative to the API's host. */
 			st_buf_printf(&url, "%s%s", base, next);
 		} else {
 			stop = 1;
