@@ -1,4 +1,4 @@
-# bash completion for st, st-import, st-query and st-event.
+# bash completion for st, st-import, st-query, st-event and st-text.
 #
 # The options come from the commands themselves, through their hidden
 # --list-options (one option per line, "--opt=" when it takes a value), and
@@ -61,7 +61,7 @@ _st_complete()
 		(( COMP_CWORD == 2 )) && prev=
 	fi
 	case $cmd in
-	st-import | st-query | st-event) ;;
+	st-import | st-query | st-event | st-text) ;;
 	*) return 0 ;;
 	esac
 	# The short options that take a value ("-d=" in --list-options).
@@ -88,7 +88,8 @@ _st_complete()
 
 	if [[ -n $opt ]]; then
 		case $cmd:$opt in
-		*:--db | st-import:-r | st-import:--rejects | st-query:-o | st-query:--output)
+		*:--db | st-import:-r | st-import:--rejects | st-query:-o | st-query:--output | \
+		st-text:--spool | st-text:--config)
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -f -- "$cur"))
 			;;
@@ -109,8 +110,14 @@ _st_complete()
 			db=$(_st_db "${words[@]}")
 			[[ -n $db ]] && COMPREPLY=($(compgen -W "$(_st_words "$dir" "$db" imports)" -- "$cur"))
 			;;
-		st-query:-f | st-query:--format)
+		st-query:-f | st-query:--format | st-text:-f | st-text:--format)
 			COMPREPLY=($(compgen -W "csv tsv json table" -- "$cur"))
+			;;
+		st-text:--channel)
+			COMPREPLY=($(compgen -W "sms whatsapp" -- "$cur"))
+			;;
+		st-text:--transport)
+			COMPREPLY=($(compgen -W "twilio file" -- "$cur"))
 			;;
 		st-query:--delete | st-query:--save)
 			db=$(_st_db "${words[@]}")
@@ -144,13 +151,13 @@ _st_complete()
 			[[ -n $db ]] && COMPREPLY=($(compgen -P @ -W "$(_st_words "$dir" "$db" segments)" \
 			    -- "${cur#@}"))
 		fi
-	elif [[ $cmd == st-event ]]; then
+	elif [[ $cmd == st-event || $cmd == st-text ]]; then
 		# The first operand is a subcommand: the lines of --list-options without a dash.
 		local w n=0
 		for w in "${words[@]:1:COMP_CWORD-1}"; do
 			[[ $w != -* ]] && n=$((n + 1))
 		done
-		(( n == 0 )) && COMPREPLY=($(compgen -W "$("${dir}st-event" --list-options \
+		(( n == 0 )) && COMPREPLY=($(compgen -W "$("${dir}$cmd" --list-options \
 		    2>/dev/null | grep -v '^-')" -- "$cur"))
 	else
 		# st-import's operands are files.
@@ -160,4 +167,4 @@ _st_complete()
 	return 0
 }
 
-complete -F _st_complete st st-import st-query st-event
+complete -F _st_complete st st-import st-query st-event st-text

@@ -210,7 +210,7 @@ assert 11 / 4 * 0.95 <= span <= 11 / 4 * 1.3, span" &&
 '
 
 test_expect_success 'two senders at once send each message once' '
-	echo 0.005 >"$FAKE/delay" &&
+	echo 0.02 >"$FAKE/delay" &&
 	st-query -c id --tag many | st-text send -m "Both {first_name}. STOP to end" --campaign both \
 		--queue-only $ALL >out && test_grep "queued 200" out &&
 	st-text deliver --rate 0 --parallel 4 $ALL >out1 &
@@ -416,6 +416,13 @@ test_expect_success 'an unreachable provider is a temporary failure (75)' '
 	test_exit 75 env ST_TWILIO_BASE_URL=http://127.0.0.1:1 st-text deliver --max-wait 0 --rate 0 $ALL >out 2>err &&
 	test_grep "to retry later" err &&
 	[ "$(q "SELECT status FROM messages WHERE campaign = '\''down'\''")" = queued ]
+'
+
+test_expect_success 'bash completion offers the subcommands and channels' '
+	bash -c ". \"$TOP/completions/st.bash\" && COMP_WORDS=(st-text de) && COMP_CWORD=1 && _st_complete && printf \"%s\\n\" \"\${COMPREPLY[@]}\"" >got &&
+	test_grep "^deliver$" got &&
+	bash -c ". \"$TOP/completions/st.bash\" && COMP_WORDS=(st-text send --channel \"\") && COMP_CWORD=3 && _st_complete && printf \"%s\\n\" \"\${COMPREPLY[@]}\"" >got &&
+	test_grep "^whatsapp$" got
 '
 
 test_done
