@@ -113,9 +113,10 @@ sender_for(sqlite3 *db, long contact, const char *channel, char **from, struct s
 	size_t i, n = st_strv_len(from);
 
 	*owned = NULL;
+	/* max(id), not ORDER BY: no temporary b-tree per recipient. */
 	last = st_db_textf(db, err, &rc, "SELECT CASE direction WHEN 'out' THEN from_addr ELSE "
-	    "to_addr END FROM messages WHERE contact_id = ?1 AND channel = ?2 ORDER BY id DESC "
-	    "LIMIT 1", "it", contact, channel);
+	    "to_addr END FROM messages WHERE id = (SELECT max(id) FROM messages WHERE contact_id = "
+	    "?1 AND channel = ?2)", "it", contact, channel);
 	if (last) {
 		for (i = 0; i < n; i++)
 			if (strcmp(from[i], last) == 0 || (strncmp(last, "whatsapp:", 9) == 0 &&
