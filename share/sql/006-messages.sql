@@ -38,7 +38,8 @@ CREATE TABLE messages (
 	handled_at TEXT                  -- incoming: answered or marked done
 );
 CREATE UNIQUE INDEX messages_provider ON messages(provider, provider_id) WHERE provider_id IS NOT NULL;
-CREATE INDEX messages_queue ON messages(status, not_before) WHERE status IN ('queued', 'sending', 'unknown');
+-- Not partial: SQLite uses a partial index only when the query repeats its WHERE.
+CREATE INDEX messages_queue ON messages(status, not_before);
 CREATE INDEX messages_contact ON messages(contact_id, direction, created_at);
 CREATE INDEX messages_campaign ON messages(campaign) WHERE campaign IS NOT NULL;
 
