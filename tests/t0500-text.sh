@@ -215,6 +215,7 @@ test_expect_success 'two senders at once send each message once' '
 		--queue-only $ALL >out && test_grep "queued 200" out &&
 	st-text deliver --rate 0 --parallel 4 $ALL >out1 &
 	p1=$!
+	sleep 0.2
 	st-text deliver --rate 0 --parallel 4 $ALL >out2 &
 	p2=$!
 
@@ -224,6 +225,7 @@ test_expect_success 'two senders at once send each message once' '
 	[ "$(sed "s/.*\"to\": \"\\([^\"]*\\)\".*/\\1/" p | sort -u | wc -l)" = 200 ] &&
 	[ "$(q "SELECT count(*) FROM messages WHERE campaign = '\''both'\'' AND status = '\''sent'\''")" = 200 ] &&
 	s1=$(sed -n "s/^sent \\([0-9]*\\),.*/\\1/p" out1) && s2=$(sed -n "s/^sent \\([0-9]*\\),.*/\\1/p" out2) &&
+	cat out1 out2 >&2 &&
 	[ $((s1 + s2)) = 200 ] && [ "$s1" -gt 0 ] && [ "$s2" -gt 0 ]
 '
 
