@@ -31,7 +31,7 @@ struct fields {
 	json_t *extra;
 	int extra_loaded;
 	char num[32];
-	const char *missing;
+	char missing[64];      /* the first field without a value (a copy: the name is the caller's) */
 };
 
 static const char *
@@ -73,8 +73,8 @@ field(void *ctx, const char *name)
 		}
 	}
 missing:
-	if (f->missing == NULL)
-		f->missing = name;
+	if (f->missing[0] == '\0')
+		snprintf(f->missing, sizeof(f->missing), "%s", name);
 	return NULL;
 }
 
@@ -218,7 +218,7 @@ st_text_enqueue(sqlite3 *db, FILE *fp, const char *name, const struct st_send_op
 		f.contact = contact;
 		phone = field(&f, "phone");
 		lang = field(&f, "lang");
-		f.missing = NULL;
+		f.missing[0] = '\0';
 		/* The contact's own number, not an input column of that name. */
 		for (n = 0; n < sqlite3_column_count(contact); n++)
 			if (strcmp(sqlite3_column_name(contact, n), "phone") == 0)
@@ -278,7 +278,7 @@ st_text_enqueue(sqlite3 *db, FILE *fp, const char *name, const struct st_send_op
 			goto next;
 		}
 		if (st_template_render(tmpl, field, &f, &body, err) < 0) {
-			if (f.missing) {
+			if (f.missing[0]) {
 				/* This recipient lacks a value: skip them, say which field. */
 				if (r->missing[0] == '\0')
 					snprintf(r->missing, sizeof(r->missing), "%s", f.missing);
