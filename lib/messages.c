@@ -227,32 +227,24 @@ st_text_enqueue(sqlite3 *db, FILE *fp, const char *name, const struct st_send_op
 			r->no_phone++;
 			goto next;
 		}
-		{
-			char *bad;
-			int brc;
-			char sql[160];
+		/* A bad number, or opted out of the channel: from the contact's own row. */
+		for (n = 0; n < sqlite3_column_count(contact); n++) {
+			const char *cn = sqlite3_column_name(contact, n);
+			const unsigned char *v = sqlite3_column_text(contact, n);
 
-			bad = st_db_textf(db, err, &brc, "SELECT phone_status FROM contacts WHERE id = ?1",
-			    "i", id);
-			if (brc < 0) {
-				rc = -1;
-				goto next;
-			}
-			if (bad) {
-				free(bad);
-				r->bad_phone++;
-				goto next;
-			}
-			snprintf(sql, sizeof(sql), "SELECT %s = 'opted_out' FROM contacts WHERE id = ?1",
-			    status_col);
-			if (st_db_scalarf(db, err, &have, sql, "i", id) < 0) {
-				rc = -1;
-				goto next;
-			}
-			if (have) {
-				r->opted_out++;
-				goto next;
-			}
+			if (strcmp(cn, "phone_status") == 0 && v)
+				have = -1;
+			else if (strcmp(cn, status_col) == 0 && v && strcmp((const char *)v, "opted_out") == 0
+			    && have == 0)
+				have = 1;
+		}
+		if (have < 0) {
+			r->bad_phone++;
+			goto next;
+		}
+		if (have > 0) {
+			r->opted_out++;
+			goto next;
 		}
 		st_buf_reset(&key);
 		if (o->campaign)
