@@ -41,7 +41,6 @@ CREATE UNIQUE INDEX messages_provider ON messages(provider, provider_id) WHERE p
 -- Not partial: SQLite uses a partial index only when the query repeats its WHERE.
 CREATE INDEX messages_queue ON messages(status, not_before);
 CREATE INDEX messages_contact ON messages(contact_id, direction, created_at);
-CREATE INDEX messages_campaign ON messages(campaign) WHERE campaign IS NOT NULL;
 
 -- Throttling shared by every sender: the next free instant of each sending address.
 CREATE TABLE senders (
