@@ -207,7 +207,7 @@ transport(const struct args *a)
 	if (a->transport && strcmp(a->transport, "file") == 0) {
 		if (a->spool == NULL)
 			cli_usage_error(usage, "the file transport needs --spool FILE");
-		t = st_spool_transport_new(a->spool, &err);
+		t = st_spool_transport_new(a->spool, -1, &err);
 	} else {
 		struct st_twilio_conf c = twilio_conf(a);
 
@@ -282,7 +282,9 @@ send_cmd(sqlite3 *db, struct args *a, const char *file)
 	if (fp == stdin && isatty(STDIN_FILENO))
 		cli_usage_error(usage, "send reads recipients: pipe them in (st-query ... | st-text send)");
 	if (a->dry) {
-		spool = st_spool_transport_new(a->spool ? a->spool : "-", &err);
+		fflush(stdout);
+		spool = st_spool_transport_new(a->spool && strcmp(a->spool, "-") != 0 ? a->spool : NULL,
+		    STDOUT_FILENO, &err);
 		if (spool == NULL)
 			cli_die_err(&err);
 	}

@@ -15,7 +15,7 @@
 struct spool {
 	struct st_transport t;   /* first, so a transport is a spool */
 	char *path;
-	int fd;
+	int fd, owned;
 	struct st_delivery *done;
 	size_t ndone, cap;
 };
@@ -89,7 +89,7 @@ spool_wait(struct st_transport *t, int timeout_ms, struct st_delivery *d, int ma
 	(void)timeout_ms;
 	(void)err;
 	/* The file is the provider: what is written is sent, once it is on disk. */
-	if (n && s->fd != STDOUT_FILENO && fdatasync(s->fd) < 0 && errno != EINVAL)
+	if (n && s->owned && fdatasync(s->fd) < 0 && errno != EINVAL)
 		return st_error_set(err, ST_EXIT_FAIL, "cannot write '%s': %s", s->path,
 		    strerror(errno));
 	memcpy(d, s->done, n * sizeof(*d));
@@ -115,8 +115,8 @@ spool_find(struct st_transport *t, const struct st_outmsg *m, time_t since, stru
 	int found = 0;
 
 	(void)since;
-	if (s->fd == STDOUT_FILENO)
-		return 0;   /* standard output cannot be read back: nothing was kept */
+	if (!s->owned)
+		return 0;   /* the caller's descriptor cannot be read back: nothing was kept */
 	if ((fp = fopen(s->path, "r")) == NULL)
 		return st_error_set(err, ST_EXIT_FAIL, "cannot read '%s': %s", s->path, strerror(errno));
 	while (!found && getline(&line, &cap, fp) > 0) {
@@ -145,7 +145,7 @@ spool_free(struct st_transport *t)
 
 	if (s == NULL)
 		return;
-	if (s->fd > STDOUT_FILENO)
+	if (s->owned && s->fd >= 0)
 		close(s->fd);
 	free(s->path);
 	free(s->done);
@@ -153,7 +153,7 @@ spool_free(struct st_transport *t)
 }
 
 struct st_transport *
-st_spool_transport_new(const char *path, struct st_error *err)
+st_spool_transport_new(const char *path, int fd, struct st_error *err)
 {
 	struct spool *s = st_xcalloc(1, sizeof(*s));
 
@@ -165,11 +165,12 @@ st_spool_transport_new(const char *path, struct st_error *err)
 	s->t.inflight = spool_inflight;
 	s->t.find = spool_find;
 	s->t.free = spool_free;
-	s->path = st_xstrdup(path);
-	if (strcmp(path, "-") == 0) {
-		s->fd = STDOUT_FILENO;
+	s->path = st_xstrdup(path ? path : "-");
+	if (path == NULL) {
+		s->fd = fd;
 		return &s->t;
 	}
+	s->owned = 1;
 	s->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (s->fd < 0) {
 		st_error_set(err, ST_EXIT_FAIL, "cannot open '%s': %s", path, strerror(errno));

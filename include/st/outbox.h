@@ -146,9 +146,10 @@ int st_outbox_run(sqlite3 *db, struct st_transport *t, const struct st_outbox_op
     struct st_outbox_stats *s, struct st_error *err);
 
 /* The file transport: each message is appended as a JSON Lines object to
- * path (created 0600), or written to fd 1 when path is "-". It carries every
- * channel; find looks for the key in the file. */
-struct st_transport *st_spool_transport_new(const char *path, struct st_error *err);
+ * path (created 0600), or, when path is NULL, written to fd (the caller's,
+ * left open). It carries every channel; find looks for the key in the file
+ * (with an fd, it finds nothing). */
+struct st_transport *st_spool_transport_new(const char *path, int fd, struct st_error *err);
 
 /* Write m to the spool t as it would be sent, without the outbox (dry runs). */
 int st_spool_write(struct st_transport *t, const struct st_outmsg *m, struct st_error *err);
