@@ -350,6 +350,45 @@ release(struct run *r, const struct item *it, time_t not_before, struct st_error
 #define CLAIM_COLS "id, channel, from_addr, to_addr, subject, body, idem_key, attempts, tz, contact_id"
 #define CHANNEL_OK "(?5 & CASE channel WHEN 'sms' THEN 1 WHEN 'whatsapp' THEN 2 ELSE 4 END) != 0"
 
+/* Claim up to limit due rows (from addr only, if not NULL) into got, the
+ * first at slot and each next gap later. Returns how many, or -1 and err. */
+static long
+take(struct run *r, const char *now, const char *lease, const char *addr, long limit,
+    double slot, double gap, struct item ***got, size_t *ngot, size_t *cap, struct st_error *err)
+{
+	sqlite3_stmt *q;
+	long k = 0;
+	int rc;
+
+	q = st_db_prepare(r->db, "UPDATE messages SET status = 'sending', claimed_by = ?1, "
+	    "claimed_at = ?2, lease_until = ?3, attempts = attempts + 1, updated_at = ?2 "
+	    "WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND not_before <= ?2 "
+	    "AND " CHANNEL_OK " AND (?6 = 0 OR id = ?6) AND (?7 IS NULL OR from_addr = ?7) "
+	    "ORDER BY not_before, id LIMIT ?4) RETURNING " CLAIM_COLS, err);
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, r->me, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, lease, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, limit);
+	sqlite3_bind_int(q, 5, (int)r->t->channels);
+	sqlite3_bind_int64(q, 6, r->o->only_id);
+	if (addr)
+		sqlite3_bind_text(q, 7, addr, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*ngot == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			*got = st_xrealloc(*got, *cap * sizeof(**got));
+		}
+		(*got)[*ngot] = item_from(q);
+		(*got)[(*ngot)++]->slot = slot + (double)k++ * gap;
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return st_error_db(err, r->db, "cannot claim messages");
+	return k;
+}
+
 /* Claim due rows into r->pending: all at once without a rate, else as many
  * per sending address as fit its throttle slots within the horizon. Checks
  * each for opt-outs and quiet hours. Returns how many were claimed, or -1. */
@@ -359,7 +398,6 @@ claim(struct run *r, long want, struct st_error *err)
 	char now[21], lease[21];
 	double t = now_f();
 	time_t tnow = (time_t)t;
-	sqlite3_stmt *st;
 	struct item **got = NULL;
 	size_t ngot = 0, cap = 0, i;
 	long n = 0;
@@ -370,32 +408,8 @@ claim(struct run *r, long want, struct st_error *err)
 	if (st_db_begin(r->db, err) < 0)
 		return -1;
 	if (r->o->rate <= 0) {
-		st = st_db_prepare(r->db, "UPDATE messages SET status = 'sending', claimed_by = ?1, "
-		    "claimed_at = ?2, lease_until = ?3, attempts = attempts + 1, updated_at = ?2 "
-		    "WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND not_before <= ?2 "
-		    "AND " CHANNEL_OK " AND (?6 = 0 OR id = ?6) ORDER BY not_before, id LIMIT ?4) "
-		    "RETURNING " CLAIM_COLS, err);
-		if (st == NULL)
+		if (take(r, now, lease, NULL, want, t, 0, &got, &ngot, &cap, err) < 0)
 			goto fail;
-		sqlite3_bind_text(st, 1, r->me, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, lease, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, want);
-		sqlite3_bind_int(st, 5, (int)r->t->channels);
-		sqlite3_bind_int64(st, 6, r->o->only_id);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (ngot == cap) {
-				cap = cap ? cap * 2 : 64;
-				got = st_xrealloc(got, cap * sizeof(*got));
-			}
-			got[ngot] = item_from(st);
-			got[ngot++]->slot = t;
-		}
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE) {
-			st_error_db(err, r->db, "cannot claim messages");
-			goto fail;
-		}
 	} else {
 		/* Per sending address: reserve its next slots in the senders table, which
 		 * every sender shares, so that the rate holds however many run. */
@@ -443,33 +457,8 @@ claim(struct run *r, long want, struct st_error *err)
 				continue;
 			if (slots > want)
 				slots = want;
-			q = st_db_prepare(r->db, "UPDATE messages SET status = 'sending', claimed_by = ?1, "
-			    "claimed_at = ?2, lease_until = ?3, attempts = attempts + 1, updated_at = ?2 "
-			    "WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND not_before <= ?2 "
-			    "AND " CHANNEL_OK " AND (?6 = 0 OR id = ?6) AND from_addr = ?7 ORDER BY "
-			    "not_before, id LIMIT ?4) RETURNING " CLAIM_COLS, err);
-			if (q == NULL)
+			if ((k = take(r, now, lease, addr, slots, slot, gap, &got, &ngot, &cap, err)) < 0)
 				break;
-			sqlite3_bind_text(q, 1, r->me, -1, SQLITE_STATIC);
-			sqlite3_bind_text(q, 2, now, -1, SQLITE_STATIC);
-			sqlite3_bind_text(q, 3, lease, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(q, 4, slots);
-			sqlite3_bind_int(q, 5, (int)r->t->channels);
-			sqlite3_bind_int64(q, 6, r->o->only_id);
-			sqlite3_bind_text(q, 7, addr, -1, SQLITE_STATIC);
-			while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-				if (ngot == cap) {
-					cap = cap ? cap * 2 : 64;
-					got = st_xrealloc(got, cap * sizeof(*got));
-				}
-				got[ngot] = item_from(q);
-				got[ngot++]->slot = slot + (double)k++ * gap;
-			}
-			sqlite3_finalize(q);
-			if (rc != SQLITE_DONE) {
-				st_error_db(err, r->db, "cannot claim messages");
-				break;
-			}
 			if (k > 0 && st_db_execf(r->db, err, "UPDATE senders SET next_at = ?2 WHERE "
 			    "addr = ?1", "td", addr, slot + (double)k * gap) < 0)
 				break;
