@@ -76,6 +76,28 @@ cli_list_options(const struct option *opts, const char *optstring)
 			printf("--%s%s\n", opts[i].name, opts[i].has_arg == required_argument ? "=" : "");
 }
 
+void
+cli_sub_options(const char *usage, const struct option *opts, const char *given, int n,
+    const int *allowed, size_t nallowed, const int *common, const char *sub)
+{
+	size_t k;
+	int c;
+
+	for (c = 1; c < n; c++) {
+		int ok = !given[c];
+
+		for (k = 0; !ok && common[k]; k++)
+			ok = common[k] == c;
+		for (k = 0; !ok && k < nallowed && allowed[k]; k++)
+			ok = allowed[k] == c;
+		for (k = 0; !ok && opts[k].name; k++)
+			if (opts[k].val == c)
+				cli_usage_error(usage, "option '--%s' does not go with '%s'", opts[k].name, sub);
+		if (!ok)
+			cli_usage_error(usage, "option '-%c' does not go with '%s'", c, sub);
+	}
+}
+
 long
 cli_number(const char *usage, const char *opt, const char *s, long min, long max)
 {

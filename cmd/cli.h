@@ -28,6 +28,13 @@ void cli_usage_error(const char *usage, const char *fmt, ...)
  * shell completion (the hidden --list-options). */
 void cli_list_options(const struct option *opts, const char *optstring);
 
+/* For commands with subcommands: die with a usage error if an option given
+ * (given[c] set, for c in 1..n-1) is not one of the subcommand's (allowed,
+ * nallowed of them, 0 ends the list early) nor one that goes with all
+ * (common, zero-terminated). */
+void cli_sub_options(const char *usage, const struct option *opts, const char *given, int n,
+    const int *allowed, size_t nallowed, const int *common, const char *sub);
+
 /* Parse a number for option opt, or die with a usage error. */
 long cli_number(const char *usage, const char *opt, const char *s, long min, long max);
 

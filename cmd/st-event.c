@@ -483,7 +483,7 @@ main(int argc, char **argv)
 	struct st_error err = { 0 };
 	const struct sub *sub = NULL;
 	sqlite3 *db;
-	size_t i, k;
+	size_t i;
 	int c;
 
 	cli_init("st-event");
@@ -560,17 +560,11 @@ main(int argc, char **argv)
 	    strcmp(sub->name, "add-shift") == 0)))
 		cli_usage_error(usage, "'%s' takes %d argument%s", sub->name, sub->nargs,
 		    sub->nargs == 1 ? "" : "s");
-	for (c = 1; c <= O_LISTOPTS; c++) {
-		int ok = !a.given[c] || c == O_DB;
+	{
+		static const int common[] = { O_DB, 0 };
 
-		for (k = 0; !ok && k < sizeof(sub->opts) / sizeof(sub->opts[0]); k++)
-			ok = sub->opts[k] == c;
-		for (k = 0; !ok && longopts[k].name; k++)
-			if (longopts[k].val == c)
-				cli_usage_error(usage, "option '--%s' does not go with '%s'",
-				    longopts[k].name, sub->name);
-		if (!ok)
-			cli_usage_error(usage, "option '-%c' does not go with '%s'", c, sub->name);
+		cli_sub_options(usage, longopts, a.given, O_LISTOPTS + 1, sub->opts,
+		    sizeof(sub->opts) / sizeof(sub->opts[0]), common, sub->name);
 	}
 	if ((a.lat != NULL) != (a.lon != NULL))
 		cli_usage_error(usage, "--lat and --lon go together");

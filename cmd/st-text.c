@@ -763,7 +763,7 @@ main(int argc, char **argv)
 	struct st_error err = { 0 };
 	const struct sub *sub = NULL;
 	sqlite3 *db;
-	size_t i, k;
+	size_t i;
 	int c, status = 0, nargs;
 
 	cli_init("st-text");
@@ -861,17 +861,11 @@ main(int argc, char **argv)
 		cli_usage_error(usage, "'%s' takes %s%d argument%s", sub->name, sub->nargs < 0 ?
 		    "at most " : "", sub->nargs < 0 ? 1 : sub->nargs, sub->nargs == 1 || sub->nargs < 0 ?
 		    "" : "s");
-	for (c = 1; c <= O_LISTOPTS; c++) {
-		int ok = !a.given[c] || c == O_DB || c == O_CONFIG || c == 'v';
+	{
+		static const int common[] = { O_DB, O_CONFIG, 'v', 0 };
 
-		for (k = 0; !ok && k < sizeof(sub->opts) / sizeof(sub->opts[0]); k++)
-			ok = sub->opts[k] == c;
-		for (k = 0; !ok && longopts[k].name; k++)
-			if (longopts[k].val == c)
-				cli_usage_error(usage, "option '--%s' does not go with '%s'", longopts[k].name,
-				    sub->name);
-		if (!ok)
-			cli_usage_error(usage, "option '-%c' does not go with '%s'", c, sub->name);
+		cli_sub_options(usage, longopts, a.given, O_LISTOPTS + 1, sub->opts,
+		    sizeof(sub->opts) / sizeof(sub->opts[0]), common, sub->name);
 	}
 	if (st_text_config_load(&a.cfg, a.config, &err) < 0)
 		cli_die_err(&err);
