@@ -79,6 +79,28 @@ cli_list_options(const struct option *opts, const char *optstring)
 }
 
 void
+cli_sub_options(const char *usage, const struct option *opts, const char *given, int n,
+    const int *allowed, size_t nallowed, const int *common, const char *sub)
+{
+	size_t k;
+	int c;
+
+	for (c = 1; c < n; c++) {
+		int ok = !given[c];
+
+		for (k = 0; !ok && common[k]; k++)
+			ok = common[k] == c;
+		for (k = 0; !ok && k < nallowed && allowed[k]; k++)
+			ok = allowed[k] == c;
+		for (k = 0; !ok && opts[k].name; k++)
+			if (opts[k].val == c)
+				cli_usage_error(usage, "option '--%s' does not go with '%s'", opts[k].name, sub);
+		if (!ok)
+			cli_usage_error(usage, "option '-%c' does not go with '%s'", c, sub);
+	}
+}
+
+void
 cli_list_subs(const struct cli_sub *subs, size_t n)
 {
 	size_t i;
@@ -92,8 +114,8 @@ cli_subcommand(const char *usage, const struct cli_sub *subs, size_t n, int argc
     const struct option *opts, const char *given, int ngiven, int always)
 {
 	const struct cli_sub *sub = NULL;
-	int c, nargs;
-	size_t i, k;
+	int nargs, common[2] = { 0, 0 };
+	size_t i;
 
 	if (optind == argc)
 		cli_usage_error(usage, "no subcommand");
@@ -108,18 +130,9 @@ cli_subcommand(const char *usage, const struct cli_sub *subs, size_t n, int argc
 		    sub->minargs == sub->maxargs ? "" : nargs < sub->minargs ? "at least " : "at most ",
 		    nargs < sub->minargs ? sub->minargs : sub->maxargs,
 		    (nargs < sub->minargs ? sub->minargs : sub->maxargs) == 1 ? "" : "s");
-	for (c = 1; c < ngiven; c++) {
-		int ok = !given[c] || c == always;
-
-		for (k = 0; !ok && k < sizeof(sub->opts) / sizeof(sub->opts[0]); k++)
-			ok = sub->opts[k] == c;
-		for (k = 0; !ok && opts[k].name; k++)
-			if (opts[k].val == c)
-				cli_usage_error(usage, "option '--%s' does not go with '%s'",
-				    opts[k].name, sub->name);
-		if (!ok)
-			cli_usage_error(usage, "option '-%c' does not go with '%s'", c, sub->name);
-	}
+	common[0] = always;
+	cli_sub_options(usage, opts, given, ngiven, sub->opts, sizeof(sub->opts) /
+	    sizeof(sub->opts[0]), common, sub->name);
 	return sub;
 }
 

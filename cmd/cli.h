@@ -57,6 +57,12 @@ long cli_contact(struct sqlite3 *db, const char *who);
 /* Close out (as st_out_close); then die if it could not be written (and rc
  * was 0), or with err if rc < 0. */
 void cli_close_out(struct st_out *out, int rc, const struct st_error *err);
+/* For commands with subcommands: die with a usage error if an option given
+ * (given[c] set, for c in 1..n-1) is not one of the subcommand's (allowed,
+ * nallowed of them, 0 ends the list early) nor one that goes with all
+ * (common, zero-terminated). */
+void cli_sub_options(const char *usage, const struct option *opts, const char *given, int n,
+    const int *allowed, size_t nallowed, const int *common, const char *sub);
 
 /* Parse a number for option opt, or die with a usage error. */
 long cli_number(const char *usage, const char *opt, const char *s, long min, long max);
