@@ -28,7 +28,7 @@ BIN = bin$(if $(SANITIZE),-san)
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(B)/lib/%.o) $(B)/lib/schema.o
 CLI_OBJ = $(B)/cmd/cli.o
-CMDS = st st-import st-query st-event st-refmap st-allocate
+CMDS = st st-import st-query st-event st-refmap st-allocate st-text
 PROGS = $(CMDS:%=$(BIN)/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)

@@ -1,4 +1,4 @@
-# bash completion for st, st-import, st-query, st-event, st-refmap and st-allocate.
+# bash completion for st, st-import, st-query, st-event, st-refmap, st-allocate and st-text.
 #
 # The options come from the commands themselves, through their hidden
 # --list-options (one option per line, "--opt=" when it takes a value), and
@@ -61,7 +61,7 @@ _st_complete()
 		(( COMP_CWORD == 2 )) && prev=
 	fi
 	case $cmd in
-	st-import | st-query | st-event | st-refmap | st-allocate) ;;
+	st-import | st-query | st-event | st-refmap | st-allocate | st-text) ;;
 	*) return 0 ;;
 	esac
 	# The short options that take a value ("-d=" in --list-options).
@@ -90,7 +90,8 @@ _st_complete()
 		case $cmd:$opt in
 		*:--db | st-import:-r | st-import:--rejects | st-query:-o | st-query:--output | \
 		    st-refmap:-r | st-refmap:--rejects | \
-		    st-allocate:--turfs | st-allocate:--volunteers | st-allocate:--dimacs)
+		    st-allocate:--turfs | st-allocate:--volunteers | st-allocate:--dimacs | \
+		    st-text:--spool | st-text:--config)
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -f -- "$cur"))
 			;;
@@ -111,7 +112,8 @@ _st_complete()
 			db=$(_st_db "${words[@]}")
 			[[ -n $db ]] && COMPREPLY=($(compgen -W "$(_st_words "$dir" "$db" imports)" -- "$cur"))
 			;;
-		st-query:-f | st-query:--format | st-allocate:-f | st-allocate:--format)
+		st-query:-f | st-query:--format | st-allocate:-f | st-allocate:--format | \
+		    st-text:-f | st-text:--format)
 			COMPREPLY=($(compgen -W "csv tsv json table" -- "$cur"))
 			;;
 		st-refmap:-f | st-refmap:--format)
@@ -119,6 +121,12 @@ _st_complete()
 			;;
 		st-refmap:--by)
 			COMPREPLY=($(compgen -W "direct reach active conversion" -- "$cur"))
+			;;
+		st-text:--channel)
+			COMPREPLY=($(compgen -W "sms whatsapp" -- "$cur"))
+			;;
+		st-text:--transport)
+			COMPREPLY=($(compgen -W "twilio file" -- "$cur"))
 			;;
 		st-query:--delete | st-query:--save)
 			db=$(_st_db "${words[@]}")
@@ -152,7 +160,7 @@ _st_complete()
 			[[ -n $db ]] && COMPREPLY=($(compgen -P @ -W "$(_st_words "$dir" "$db" segments)" \
 			    -- "${cur#@}"))
 		fi
-	elif [[ $cmd == st-event || $cmd == st-refmap ]]; then
+	elif [[ $cmd == st-event || $cmd == st-refmap || $cmd == st-text ]]; then
 		# The first operand is a subcommand: the lines of --list-options without a dash.
 		local w n=0
 		for w in "${words[@]:1:COMP_CWORD-1}"; do
@@ -171,4 +179,4 @@ _st_complete()
 	return 0
 }
 
-complete -F _st_complete st st-import st-query st-event st-refmap st-allocate
+complete -F _st_complete st st-import st-query st-event st-refmap st-allocate st-text

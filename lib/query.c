@@ -21,6 +21,9 @@ const struct st_filter_def st_filters[] = {
 	  "EXISTS (SELECT 1 FROM attendance a JOIN shifts s ON s.id = a.shift_id WHERE "
 	  "a.contact_id = c.id AND a.status = 'attended' AND s.starts_at >= strftime("
 	  "'%Y-%m-%dT%H:%M:%SZ', 'now', '-' || @ || ' days'))" },
+	{ "campaign", ST_ARG_TEXT, "NAME[,NAME...]", "was texted in one of these st-text campaigns "
+	  "(queued or sent, not failed)", "EXISTS (SELECT 1 FROM messages m WHERE m.contact_id = c.id "
+	  "AND m.direction = 'out' AND m.campaign IN (@) AND m.status NOT IN ('failed', 'cancelled'))" },
 	{ "event-kind", ST_ARG_TEXT, "KIND[,KIND...]", "RSVP'd to or attended an event of a kind",
 	  "EXISTS (SELECT 1 FROM shifts s JOIN events e ON e.id = s.event_id WHERE e.kind IN (@) "
 	  "AND (s.id IN (SELECT shift_id FROM rsvps r WHERE r.contact_id = c.id AND r.status IN "
@@ -57,9 +60,19 @@ const struct st_filter_def st_filters[] = {
 	  "(yes, maybe, no, cancelled, waitlisted); with --rsvp, to that event or shift",
 	  "EXISTS (SELECT 1 FROM rsvps r WHERE r.contact_id = c.id AND r.status IN (@))" },
 	{ "segment", ST_ARG_SEGMENT, "NAME", "in saved segment NAME (the same as @NAME)", NULL },
+	{ "sent-within", ST_ARG_INT, "DAYS", "was sent a message in the last DAYS days",
+	  "EXISTS (SELECT 1 FROM messages m WHERE m.contact_id = c.id AND m.direction = 'out' AND "
+	  "m.status IN ('sent', 'delivered', 'undelivered') AND m.created_at >= strftime("
+	  "'%Y-%m-%dT%H:%M:%SZ', 'now', '-' || @ || ' days'))" },
 	{ "sms-ok", ST_ARG_NONE, NULL, "can be texted: has a phone and has not opted out of SMS",
 	  "(c.phone IS NOT NULL AND c.sms_status IS NOT 'opted_out')" },
 	{ "source", ST_ARG_TEXT, "NAME[,NAME...]", "came from one of these sources", "c.source IN (@)" },
+	{ "texted-us-within", ST_ARG_INT, "DAYS", "texted us in the last DAYS days",
+	  "EXISTS (SELECT 1 FROM messages m WHERE m.contact_id = c.id AND m.direction = 'in' AND "
+	  "m.created_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-' || @ || ' days'))" },
+	{ "unanswered", ST_ARG_NONE, NULL, "has texted us and is waiting for an answer (st-text inbox)",
+	  "EXISTS (SELECT 1 FROM messages m WHERE m.contact_id = c.id AND m.direction = 'in' AND "
+	  "m.handled_at IS NULL)" },
 	/* EXISTS, not IN (...): it lets the planner start from a more selective index. */
 	{ "upcoming-shift", ST_ARG_NONE, NULL, "has a live RSVP to a shift that has not started",
 	  "EXISTS (SELECT 1 FROM rsvps r JOIN shifts s ON s.id = r.shift_id JOIN events e ON "

@@ -188,3 +188,86 @@ st_time_from_utc(const char *s, time_t *out)
 	/* A stored time has its "Z", so no zone is needed. */
 	return st_time_parse(s, NULL, out, &err) < 0 ? -1 : 0;
 }
+
+/* Local midnight of the day t falls on, plus minutes, as an instant (mktime
+ * resolves a time the clocks skip forward). */
+static time_t
+local_at(const struct tm *day, int minutes)
+{
+	struct tm tm = *day;
+
+	tm.tm_hour = minutes / 60;
+	tm.tm_min = minutes % 60;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return mktime(&tm);
+}
+
+/* What st_tz_window last worked out per zone: it holds until the change,
+ * so a run over many recipients sets TZ a few times, not once each. */
+static struct {
+	char zone[64];
+	int start, end, in;
+	time_t from, change;
+} windows[32];
+static unsigned nwindows;
+
+static int window(time_t now, const char *zone, int start, int end, time_t *change);
+
+int
+st_tz_window(time_t now, const char *zone, int start, int end, time_t *change)
+{
+	unsigned i;
+
+	if (strlen(zone) >= sizeof(windows[0].zone))
+		return window(now, zone, start, end, change);
+	for (i = 0; i < nwindows && i < 32; i++)
+		if (strcmp(windows[i].zone, zone) == 0 && windows[i].start == start &&
+		    windows[i].end == end && now >= windows[i].from && now < windows[i].change) {
+			*change = windows[i].change;
+			return windows[i].in;
+		}
+	i = nwindows++ % 32;
+	snprintf(windows[i].zone, sizeof(windows[i].zone), "%s", zone);
+	windows[i].start = start;
+	windows[i].end = end;
+	windows[i].from = now;
+	windows[i].in = window(now, zone, start, end, &windows[i].change);
+	*change = windows[i].change;
+	return windows[i].in;
+}
+
+static int
+window(time_t now, const char *zone, int start, int end, time_t *change)
+{
+	char *saved;
+	struct tm tm, next;
+	time_t s, e, tomorrow;
+	int in;
+
+	if (start == end) {
+		*change = now + 86400;
+		return 1;
+	}
+	saved = zone_enter(zone);
+	localtime_r(&now, &tm);
+	s = local_at(&tm, start);
+	e = local_at(&tm, end);
+	next = tm;
+	next.tm_mday++;
+	next.tm_hour = 12;
+	next.tm_isdst = -1;
+	tomorrow = mktime(&next);
+	localtime_r(&tomorrow, &next);
+	if (start < end) {
+		/* Allowed from start to end of each day. */
+		in = now >= s && now < e;
+		*change = in ? e : now < s ? s : local_at(&next, start);
+	} else {
+		/* Allowed across midnight: from start to end of the next day. */
+		in = now >= s || now < e;
+		*change = now < e ? e : now < s ? s : local_at(&next, end);
+	}
+	zone_leave(saved);
+	return in;
+}

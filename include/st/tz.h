@@ -27,4 +27,9 @@ void st_time_local(time_t t, const char *zone, char *out);
 /* Parse a stored UTC time "YYYY-MM-DDTHH:MM:SSZ"; -1 if it is not one. */
 int st_time_from_utc(const char *s, time_t *out);
 
+/* Whether now is within the daily window from start to end (minutes after
+ * local midnight in zone; end < start wraps past midnight; start == end is
+ * all day): 1 or 0, and *change gets the instant that stops being so. */
+int st_tz_window(time_t now, const char *zone, int start, int end, time_t *change);
+
 #endif
