@@ -92,7 +92,7 @@ smtp_submit(struct st_transport *t, const struct st_outmsg *m, struct st_error *
 	d->error_code = (int)code;
 	if (rc == CURLE_OK) {
 		d->kind = ST_DLV_SENT;
-		snprintf(d->provider_id, sizeof(d->provider_id), "smtp:%s", m->key ? m->key : "");
+		snprintf(d->provider_id, sizeof(d->provider_id), "smtp-%ld", m->id);
 		snprintf(d->status, sizeof(d->status), "accepted");
 		return 0;
 	}
