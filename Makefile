@@ -26,15 +26,16 @@ B = build$(if $(SANITIZE),-san)
 BIN = bin$(if $(SANITIZE),-san)
 
 LIB_SRC = $(wildcard lib/*.c)
-LIB_OBJ = $(LIB_SRC:lib/%.c=$(B)/lib/%.o) $(B)/lib/schema.o
+LIB_OBJ = $(LIB_SRC:lib/%.c=$(B)/lib/%.o) $(B)/lib/schema.o $(B)/lib/templates.o
 CLI_OBJ = $(B)/cmd/cli.o
-CMDS = st st-import st-query st-event st-refmap st-allocate st-text
+CMDS = st st-import st-query st-event st-refmap st-allocate st-text st-remind
 PROGS = $(CMDS:%=$(BIN)/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOLS = $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 MIGRATIONS = $(sort $(wildcard share/sql/*.sql))
+TEMPLATES = $(sort $(wildcard share/templates/*/*))
 
 all: $(PROGS)
 
@@ -56,6 +57,21 @@ $(B)/lib/schema.c: $(MIGRATIONS) | $(B)/lib
 	} > $@
 
 $(B)/lib/schema.o: $(B)/lib/schema.c
+	$(CC) $(ALL_CFLAGS) -Wno-missing-variable-declarations -c -o $@ $<
+
+# The message templates, compiled in likewise (an organization overrides them in a directory).
+$(B)/lib/templates.c: $(TEMPLATES) | $(B)/lib
+	{ echo '/* generated from share/templates by make */'; \
+	  echo 'const char *const st_templates[][2] = {'; \
+	  for f in $(TEMPLATES); do \
+	    echo "{ \"$${f#share/templates/}\","; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $$f; echo '},'; \
+	  done; \
+	  echo '};'; \
+	  echo 'const int st_ntemplates = sizeof(st_templates) / sizeof(st_templates[0]);'; \
+	} > $@
+
+$(B)/lib/templates.o: $(B)/lib/templates.c
 	$(CC) $(ALL_CFLAGS) -Wno-missing-variable-declarations -c -o $@ $<
 
 $(B)/libst.a: $(LIB_OBJ)
@@ -86,7 +102,7 @@ install: all
 	for p in $(CMDS); do install -m 755 $(BIN)/$$p $(DESTDIR)$(BINDIR)/$$p; done
 	install -m 644 share/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 share/man/*.7 $(DESTDIR)$(MANDIR)/man7/
-	cp -R share/demo share/sql $(DESTDIR)$(DATADIR)/
+	cp -R share/demo share/sql share/templates $(DESTDIR)$(DATADIR)/
 	install -m 644 completions/st.bash $(DESTDIR)$(BASHCOMPDIR)/st
 	for p in $(CMDS); do [ $$p = st ] || ln -sf st $(DESTDIR)$(BASHCOMPDIR)/$$p; done
 	install -m 644 completions/_st $(DESTDIR)$(ZSHCOMPDIR)/_st

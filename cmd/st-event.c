@@ -4,6 +4,7 @@
 #include <readline/readline.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -11,6 +12,8 @@
 #include "st/event.h"
 #include "st/import.h"
 #include "st/out.h"
+#include "st/remind.h"
+#include "st/token.h"
 #include "st/util.h"
 
 static const char usage[] =
@@ -29,6 +32,8 @@ static const char usage[] =
     "       st-event [--db FILE] rsvp SHIFT CONTACT [--status yes|maybe|no] [--source NAME]\n"
     "                [--referred-by CONTACT] [--no-waitlist]\n"
     "       st-event [--db FILE] cancel SHIFT CONTACT\n"
+    "       st-event [--db FILE] confirm --token TOKEN\n"
+    "       st-event [--db FILE] cancel --token TOKEN\n"
     "       st-event [--db FILE] attend SHIFT CONTACT [--no-show] [--by NAME]\n"
     "       st-event [--db FILE] unattend SHIFT CONTACT\n"
     "       st-event [--db FILE] roster SHIFT [FORMAT-OPTIONS]\n"
@@ -64,6 +69,7 @@ static const char help[] =
     "      --no-waitlist         refuse instead of waitlisting when the shift is full\n"
     "      --no-show             record a no-show instead of attendance\n"
     "      --by NAME             who checked them in\n"
+    "      --token TOKEN         a confirm or cancel link's token (st-remind sends them)\n"
     "List options:\n"
     "      --upcoming, --past    shifts that have not ended, or have\n"
     "      --kind KIND, --event EVENT   only these\n"
@@ -79,7 +85,7 @@ static const char help[] =
 enum { O_TITLE = 256, O_KIND, O_TZ, O_LOCATION, O_LAT, O_LON, O_AREA, O_DESCRIPTION,
 	O_ORGANIZER, O_EXTERNAL, O_START, O_END, O_CAPACITY, O_STATUS, O_SOURCE, O_REFERRED,
 	O_NOWAIT, O_NOSHOW, O_BY, O_UPCOMING, O_PAST, O_EVENT, O_CSV, O_TSV, O_JSON, O_TABLE,
-	O_DB, O_VERSION, O_LISTOPTS };
+	O_TOKEN, O_DB, O_VERSION, O_LISTOPTS };
 
 static const char shortopts[] = "f:hH";
 static const struct option longopts[] = {
@@ -111,6 +117,7 @@ static const struct option longopts[] = {
 	{ "status", required_argument, NULL, O_STATUS },
 	{ "table", no_argument, NULL, O_TABLE },
 	{ "title", required_argument, NULL, O_TITLE },
+	{ "token", required_argument, NULL, O_TOKEN },
 	{ "tsv", no_argument, NULL, O_TSV },
 	{ "tz", required_argument, NULL, O_TZ },
 	{ "upcoming", no_argument, NULL, O_UPCOMING },
@@ -125,10 +132,11 @@ static const struct option longopts[] = {
 static const struct cli_sub subs[] = {
 	{ "add-shift", 1, 2, { O_START, O_END, O_CAPACITY, O_EXTERNAL } },
 	{ "attend", 2, 2, { O_NOSHOW, O_BY } },
-	{ "cancel", 2, 2, { 0 } },
+	{ "cancel", 0, 2, { O_TOKEN } },
 	{ "cancel-event", 1, 1, { 0 } },
 	{ "cancel-shift", 1, 1, { 0 } },
 	{ "checkin", 1, 1, { O_BY } },
+	{ "confirm", 0, 0, { O_TOKEN } },
 	{ "create", 0, 1, { EVENT_OPTS } },
 	{ "edit", 1, 1, { EVENT_OPTS } },
 	{ "edit-shift", 1, 1, { O_START, O_END, O_CAPACITY } },
@@ -144,7 +152,7 @@ static const struct cli_sub subs[] = {
 struct args {
 	struct st_event_in ev;
 	const char *dbpath, *start, *end, *status, *source, *referred, *by, *kind_filter,
-	    *organizer, *lat, *lon;
+	    *organizer, *lat, *lon, *token;
 	long capacity, event_filter;
 	int when, fmt, header, no_wait, no_show;
 	char given[O_LISTOPTS + 1];
@@ -363,6 +371,25 @@ from_csv(sqlite3 *db, const char *kind, long event, const struct args *a)
 }
 
 /* Run subcommand cmd; any failure exits with its status. */
+/* Apply a confirm or cancel link's token: prints "RSVP,RESULT". */
+static void
+by_token(sqlite3 *db, const char *action, const char *token)
+{
+	struct st_error err = { 0 };
+	struct st_token_key *k;
+	const char *res;
+	long rsvp = 0;
+
+	if ((k = st_token_key_load(NULL, &err)) == NULL)
+		cli_die_err(&err);
+	if (st_rsvp_token_apply(db, k, action, token, time(NULL), &rsvp, &res, &err) < 0) {
+		st_token_key_free(k);
+		cli_die_err(&err);
+	}
+	st_token_key_free(k);
+	printf("%ld,%s\n", rsvp, res);
+}
+
 static void
 run(sqlite3 *db, const char *cmd, char **argv, struct args *a)
 {
@@ -420,7 +447,15 @@ run(sqlite3 *db, const char *cmd, char **argv, struct args *a)
 		    a->referred ? cli_contact(db, a->referred) : 0, !a->no_wait, &res, &err) < 0)
 			cli_die_err(&err);
 		printf("%ld,%ld,%s\n", id, id2, res);
+	} else if (strcmp(cmd, "confirm") == 0 || (strcmp(cmd, "cancel") == 0 && a->token)) {
+		if (a->token == NULL)
+			cli_usage_error(usage, "confirm needs --token");
+		if (argv[0] != NULL)
+			cli_usage_error(usage, "%s --token takes no operands", cmd);
+		by_token(db, cmd, a->token);
 	} else if (strcmp(cmd, "cancel") == 0) {
+		if (argv[0] == NULL || argv[1] == NULL)
+			cli_usage_error(usage, "cancel needs SHIFT and CONTACT, or --token");
 		id = id_arg("SHIFT", argv[0]);
 		if (st_rsvp_cancel(db, id, cli_contact(db, argv[1]), &id2, &err) < 0)
 			cli_die_err(&err);
@@ -503,6 +538,7 @@ main(int argc, char **argv)
 		case O_NOWAIT: a.no_wait = 1; break;
 		case O_NOSHOW: a.no_show = 1; break;
 		case O_BY: a.by = optarg; break;
+		case O_TOKEN: a.token = optarg; break;
 		case O_UPCOMING: a.when = 1; break;
 		case O_PAST: a.when = -1; break;
 		case O_EVENT: a.event_filter = id_arg("--event", optarg); break;

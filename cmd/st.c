@@ -16,6 +16,7 @@ static const char *const commands[][2] = {
 	{ "import", "load contacts from CSV, TSV, other delimited files and JSON Lines" },
 	{ "query", "segments, reports and read-only SQL over the database" },
 	{ "refmap", "personalized links, referral codes and the influence map" },
+	{ "remind", "confirmations, reminders, digests and invites, run by cron" },
 	{ "text", "the text line: blasts through the outbox, sync, the webhook, the inbox" },
 };
 

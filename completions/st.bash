@@ -1,4 +1,4 @@
-# bash completion for st, st-import, st-query, st-event, st-refmap, st-allocate and st-text.
+# bash completion for st, st-import, st-query, st-event, st-refmap, st-allocate, st-text and st-remind.
 #
 # The options come from the commands themselves, through their hidden
 # --list-options (one option per line, "--opt=" when it takes a value), and
@@ -61,7 +61,7 @@ _st_complete()
 		(( COMP_CWORD == 2 )) && prev=
 	fi
 	case $cmd in
-	st-import | st-query | st-event | st-refmap | st-allocate | st-text) ;;
+	st-import | st-query | st-event | st-refmap | st-allocate | st-text | st-remind) ;;
 	*) return 0 ;;
 	esac
 	# The short options that take a value ("-d=" in --list-options).
@@ -91,7 +91,7 @@ _st_complete()
 		*:--db | st-import:-r | st-import:--rejects | st-query:-o | st-query:--output | \
 		    st-refmap:-r | st-refmap:--rejects | \
 		    st-allocate:--turfs | st-allocate:--volunteers | st-allocate:--dimacs | \
-		    st-text:--spool | st-text:--config)
+		    st-text:--spool | st-text:--config | st-remind:--config)
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -f -- "$cur"))
 			;;
@@ -113,7 +113,7 @@ _st_complete()
 			[[ -n $db ]] && COMPREPLY=($(compgen -W "$(_st_words "$dir" "$db" imports)" -- "$cur"))
 			;;
 		st-query:-f | st-query:--format | st-allocate:-f | st-allocate:--format | \
-		st-text:-f | st-text:--format)
+		    st-text:-f | st-text:--format)
 			COMPREPLY=($(compgen -W "csv tsv json table" -- "$cur"))
 			;;
 		st-refmap:-f | st-refmap:--format)
@@ -179,4 +179,4 @@ _st_complete()
 	return 0
 }
 
-complete -F _st_complete st st-import st-query st-event st-refmap st-allocate st-text
+complete -F _st_complete st st-import st-query st-event st-refmap st-allocate st-text st-remind

@@ -59,7 +59,7 @@ for doc in "$TOP/README.md" "$SHARE"/man/*.1 "$SHARE"/man/*.7; do
 	test_expect_success "examples in $(basename "$doc") run" "run_examples '$doc'"
 done
 
-for cmd in st-import st-query st-event st-refmap st-allocate st-text; do
+for cmd in st-import st-query st-event st-refmap st-allocate st-text st-remind; do
 	page=$SHARE/man/$cmd.1
 	test_expect_success "every option of $cmd is in its man page" "
 		$cmd --list-options | grep '^--' | sed 's/^--//; s/=\$//' >opts &&

@@ -1,0 +1,1036 @@
+/* The st-remind scheduler: what is due at a moment, queued once into the outbox. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "st/db.h"
+#include "st/error.h"
+#include "st/exit.h"
+#include "st/ical.h"
+#include "st/mime.h"
+#include "st/outbox.h"
+#include "st/remind.h"
+#include "st/text.h"
+#include "st/tz.h"
+#include "st/util.h"
+
+extern const char *const st_templates[][2];
+extern const int st_ntemplates;
+
+/* ---- settings ---- */
+
+static char **
+config_slot(struct st_remind_config *c, const char *k)
+{
+	static const char *const names[] = { "smtp_url", "smtp_user", "smtp_password",
+		"smtp_starttls", "smtp_ca_file", "mail_from", "mail_from_name", "sms_from",
+		"link_base", "unsubscribe", "templates", "tz", "hours", "rules", "digest" };
+	char **slots[] = { &c->smtp_url, &c->smtp_user, &c->smtp_password, &c->smtp_starttls,
+		&c->smtp_ca_file, &c->mail_from, &c->mail_from_name, &c->sms_from, &c->link_base,
+		&c->unsubscribe, &c->templates, &c->tz, &c->hours, &c->rules, &c->digest };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i], k) == 0)
+			return slots[i];
+	return NULL;
+}
+
+static int
+read_config(struct st_remind_config *c, const char *path, int must_exist, struct st_error *err)
+{
+	struct stat sb;
+	FILE *fp;
+	char *line = NULL;
+	size_t cap = 0;
+	long lineno = 0;
+	int rc = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		return st_error_set(err, ST_EXIT_FAIL, "cannot open '%s': %s", path, strerror(errno));
+	}
+	/* It holds the SMTP password: only its owner may read it. */
+	if (fstat(fileno(fp), &sb) < 0 || sb.st_uid != geteuid() || (sb.st_mode & 077)) {
+		fclose(fp);
+		return st_error_set(err, ST_EXIT_FAIL, "config file '%s' must belong to you and be "
+		    "readable by nobody else (chmod 600)", path);
+	}
+	while (rc == 0 && getline(&line, &cap, fp) > 0) {
+		char *k = line, *eq, *v, *end, **slot;
+
+		lineno++;
+		while (isspace((unsigned char)*k))
+			k++;
+		if (*k == '\0' || *k == '#')
+			continue;
+		if ((eq = strchr(k, '=')) == NULL) {
+			rc = st_error_set(err, ST_EXIT_DATA, "%s:%ld: not 'key = value'", path, lineno);
+			break;
+		}
+		for (end = eq; end > k && isspace((unsigned char)end[-1]); end--)
+			;
+		*end = '\0';
+		for (v = eq + 1; isspace((unsigned char)*v); v++)
+			;
+		for (end = v + strlen(v); end > v && isspace((unsigned char)end[-1]); end--)
+			;
+		*end = '\0';
+		if ((slot = config_slot(c, k)) == NULL) {
+			rc = st_error_set(err, ST_EXIT_DATA, "%s:%ld: unknown setting '%s'", path, lineno,
+			    k);
+			break;
+		}
+		free(*slot);
+		*slot = st_xstrdup(v);
+	}
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+static void
+from_env(char **slot, const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v && *v) {
+		free(*slot);
+		*slot = st_xstrdup(v);
+	}
+}
+
+int
+st_remind_config_load(struct st_remind_config *c, const char *path, struct st_error *err)
+{
+	char buf[4096];
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME"), *env;
+	int must = 1;
+
+	memset(c, 0, sizeof(*c));
+	if (path == NULL && (env = getenv("ST_REMIND_CONFIG")) && *env)
+		path = env;
+	if (path == NULL) {
+		must = 0;
+		if (xdg && *xdg == '/')
+			snprintf(buf, sizeof(buf), "%s/st/remind.conf", xdg);
+		else if (home && *home)
+			snprintf(buf, sizeof(buf), "%s/.config/st/remind.conf", home);
+		else
+			buf[0] = '\0';
+		path = buf[0] ? buf : NULL;
+	}
+	if (path && read_config(c, path, must, err) < 0) {
+		st_remind_config_free(c);
+		return -1;
+	}
+	from_env(&c->smtp_url, "ST_SMTP_URL");
+	from_env(&c->smtp_user, "ST_SMTP_USER");
+	from_env(&c->smtp_password, "ST_SMTP_PASSWORD");
+	from_env(&c->mail_from, "ST_MAIL_FROM");
+	from_env(&c->sms_from, "ST_TEXT_FROM");
+	from_env(&c->link_base, "ST_LINK_BASE");
+	from_env(&c->templates, "ST_TEMPLATES");
+	return 0;
+}
+
+void
+st_remind_config_free(struct st_remind_config *c)
+{
+	char **all[] = { &c->smtp_url, &c->smtp_user, &c->smtp_password, &c->smtp_starttls,
+		&c->smtp_ca_file, &c->mail_from, &c->mail_from_name, &c->sms_from, &c->link_base,
+		&c->unsubscribe, &c->templates, &c->tz, &c->hours, &c->rules, &c->digest };
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (*all[i] && all[i] == &c->smtp_password)
+			memset(*all[i], 0, strlen(*all[i]));
+		free(*all[i]);
+		*all[i] = NULL;
+	}
+}
+
+int
+st_remind_rules_parse(const char *s, struct st_remind_rule *r, int max)
+{
+	char **v = st_split_list(s);
+	int n = 0, i;
+
+	for (i = 0; v[i]; i++) {
+		char *colon = strchr(v[i], ':'), *spec;
+		struct st_remind_rule *x;
+		long num;
+		size_t len;
+
+		if (n == max || !colon)
+			goto bad;
+		x = &r[n];
+		memset(x, 0, sizeof(*x));
+		*colon = '\0';
+		spec = colon + 1;
+		if (strcmp(v[i], "email") != 0 && strcmp(v[i], "sms") != 0)
+			goto bad;
+		snprintf(x->channel, sizeof(x->channel), "%s", v[i]);
+		x->eve_minute = -1;
+		len = strlen(spec);
+		if (strncmp(spec, "eve@", 4) == 0) {
+			int a, b;
+
+			if (strlen(spec + 4) != 5 || !isdigit((unsigned char)spec[4]) ||
+			    !isdigit((unsigned char)spec[5]) || spec[6] != ':' ||
+			    !isdigit((unsigned char)spec[7]) || !isdigit((unsigned char)spec[8]))
+				goto bad;
+			a = (spec[4] - '0') * 10 + (spec[5] - '0');
+			b = (spec[7] - '0') * 10 + (spec[8] - '0');
+			if (a > 23 || b > 59)
+				goto bad;
+			x->eve_minute = a * 60 + b;
+			snprintf(x->name, sizeof(x->name), "%s-eve%02d%02d", x->channel, a, b);
+		} else if (len >= 2 && strchr("dhm", spec[len - 1])) {
+			char unit = spec[len - 1];
+
+			spec[len - 1] = '\0';
+			if (st_parse_long(spec, 1, 100000, &num) < 0)
+				goto bad;
+			x->offset = num * (unit == 'd' ? 86400 : unit == 'h' ? 3600 : 60);
+			snprintf(x->name, sizeof(x->name), "%s-%ld%c", x->channel, num, unit);
+		} else {
+			goto bad;
+		}
+		n++;
+	}
+	st_strv_free(v);
+	return n;
+bad:
+	st_strv_free(v);
+	return -1;
+}
+
+/* ---- templates ---- */
+
+struct fields {
+	const char *names[24], *values[24];
+	int n;
+};
+
+static void
+field(struct fields *f, const char *name, const char *value)
+{
+	f->names[f->n] = name;
+	f->values[f->n++] = value;
+}
+
+static const char *
+lookup(void *ctx, const char *name)
+{
+	struct fields *f = ctx;
+	int i;
+
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->names[i], name) == 0)
+			return f->values[i] && *f->values[i] ? f->values[i] : NULL;
+	return NULL;
+}
+
+/* The template LANG/NAME: the override directory's, else the built-in one;
+ * another language falls back to English. A copy, or NULL. */
+static char *
+template_text(const char *dir, const char *lang, const char *name)
+{
+	const char *langs[] = { lang && *lang ? lang : "en", "en" };
+	char path[4096], rel[128];
+	int i, j;
+
+	for (i = 0; i < 2; i++) {
+		if (strchr(langs[i], '/') || strchr(langs[i], '.'))
+			continue;
+		snprintf(rel, sizeof(rel), "%s/%s", langs[i], name);
+		if (dir && *dir) {
+			FILE *fp;
+
+			snprintf(path, sizeof(path), "%s/%s", dir, rel);
+			if ((fp = fopen(path, "r")) != NULL) {
+				struct st_buf b = { 0 };
+				char chunk[4096];
+				size_t n;
+
+				while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+					st_buf_add(&b, chunk, n);
+				fclose(fp);
+				st_buf_addc(&b, '\0');
+				return b.s;
+			}
+		}
+		for (j = 0; j < st_ntemplates; j++)
+			if (strcmp(st_templates[j][0], rel) == 0)
+				return st_xstrdup(st_templates[j][1]);
+	}
+	return NULL;
+}
+
+static int
+render(const struct st_remind_opts *o, const char *lang, const char *name, struct fields *f,
+    struct st_buf *out, struct st_error *err)
+{
+	char *t = template_text(o->templates, lang, name);
+	int rc;
+
+	if (t == NULL)
+		return st_error_set(err, ST_EXIT_DATA, "no template '%s'", name);
+	rc = st_template_render(t, lookup, f, out, err);
+	free(t);
+	/* One trailing line break is the file's, not the message's. */
+	while (rc == 0 && out->len > 0 && out->s[out->len - 1] == '\n')
+		out->s[--out->len] = '\0';
+	return rc;
+}
+
+/* ---- times ---- */
+
+static time_t
+utc(const char *s)
+{
+	time_t t = 0;
+
+	st_time_from_utc(s, &t);
+	return t;
+}
+
+/* Minute of the day of t in zone. */
+static int
+local_minute(time_t t, const char *zone)
+{
+	char s[32];
+
+	st_time_local(t, zone, s);
+	return atoi(s + 11) * 60 + atoi(s + 14);
+}
+
+/* The first moment at or after t within sending hours in zone. */
+static time_t
+sendable_from(time_t t, const char *zone, int qs, int qe)
+{
+	int m = local_minute(t, zone);
+	int ok = qs == qe || (qs < qe ? m >= qs && m < qe : m >= qs || m < qe);
+
+	if (ok)
+		return t;
+	t -= t % 60;
+	return t + (time_t)(((qs - m) + 1440) % 1440) * 60;
+}
+
+/* "YYYY-MM-DD HH:MM" of t local to zone. */
+static void
+local_when(time_t t, const char *zone, char out[32])
+{
+	char s[32];
+
+	st_time_local(t, zone, s);
+	snprintf(out, 32, "%.10s %.5s", s, s + 11);
+}
+
+/* The day before start's local date, at minute, in zone. */
+static time_t
+eve_of(time_t start, const char *zone, int minute)
+{
+	char s[32], when[40];
+	struct tm tm = { 0 };
+	time_t day, t = 0;
+	struct st_error err;
+
+	st_time_local(start, zone, s);
+	tm.tm_year = atoi(s) - 1900;
+	tm.tm_mon = atoi(s + 5) - 1;
+	tm.tm_mday = atoi(s + 8) - 1;
+	tm.tm_hour = 12;
+	day = timegm(&tm);
+	gmtime_r(&day, &tm);
+	snprintf(when, sizeof(when), "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+	    tm.tm_mday, minute / 60, minute % 60);
+	/* A local time that does not exist or happens twice: the earlier instant. */
+	if (st_time_parse(when, zone, &t, &err) < 0) {
+		snprintf(when, sizeof(when), "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday, minute / 60 + 1 < 24 ? minute / 60 + 1 : 23, minute % 60);
+		if (st_time_parse(when, zone, &t, &err) < 0)
+			return 0;
+	}
+	return t;
+}
+
+/* ---- one RSVP with what the messages need ---- */
+
+struct rsvp {
+	long id, contact, shift, seq;
+	int live, has_invite, invite_cancelled;
+	time_t created, start, end;
+	char *status, *title, *location, *description, *tz, *first, *last, *email, *phone, *lang,
+	    *sms_status, *email_status, *phone_status, *inv_start, *inv_end;
+};
+
+#define RSVP_COLS \
+	"r.id, r.contact_id, r.shift_id, r.status, r.created_at, s.starts_at, s.ends_at, " \
+	"(r.status IN ('yes', 'maybe') AND s.status = 'active' AND e.status = 'active'), " \
+	"e.title, e.location, e.description, e.tz, c.first_name, c.last_name, c.email, c.phone, " \
+	"c.lang, c.sms_status, c.email_status, c.phone_status, i.sequence, i.starts_at, " \
+	"i.ends_at, i.state "
+#define RSVP_FROM \
+	"FROM rsvps r JOIN shifts s ON s.id = r.shift_id JOIN events e ON e.id = s.event_id " \
+	"JOIN contacts c ON c.id = r.contact_id LEFT JOIN remind_invites i ON i.rsvp_id = r.id "
+
+static char *
+col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? st_xstrdup((const char *)t) : NULL;
+}
+
+static void
+rsvp_load(sqlite3_stmt *st, struct rsvp *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	r->contact = sqlite3_column_int64(st, 1);
+	r->shift = sqlite3_column_int64(st, 2);
+	r->status = col(st, 3);
+	r->created = utc((const char *)sqlite3_column_text(st, 4));
+	r->start = utc((const char *)sqlite3_column_text(st, 5));
+	r->end = utc((const char *)sqlite3_column_text(st, 6));
+	r->live = sqlite3_column_int(st, 7);
+	r->title = col(st, 8);
+	r->location = col(st, 9);
+	r->description = col(st, 10);
+	r->tz = col(st, 11);
+	r->first = col(st, 12);
+	r->last = col(st, 13);
+	r->email = col(st, 14);
+	r->phone = col(st, 15);
+	r->lang = col(st, 16);
+	r->sms_status = col(st, 17);
+	r->email_status = col(st, 18);
+	r->phone_status = col(st, 19);
+	r->has_invite = sqlite3_column_type(st, 20) != SQLITE_NULL;
+	r->seq = sqlite3_column_int64(st, 20);
+	r->inv_start = col(st, 21);
+	r->inv_end = col(st, 22);
+	r->invite_cancelled = r->has_invite && sqlite3_column_text(st, 23) &&
+	    strcmp((const char *)sqlite3_column_text(st, 23), "cancelled") == 0;
+}
+
+static void
+rsvp_free(struct rsvp *r)
+{
+	char **all[] = { &r->status, &r->title, &r->location, &r->description, &r->tz, &r->first,
+		&r->last, &r->email, &r->phone, &r->lang, &r->sms_status, &r->email_status,
+		&r->phone_status, &r->inv_start, &r->inv_end };
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		free(*all[i]);
+}
+
+/* ---- queueing ---- */
+
+struct tick {
+	sqlite3 *db;
+	const struct st_remind_opts *o;
+	struct st_remind_stats *s;
+	const char *domain;
+};
+
+static void
+note(struct tick *k, const char *key, const char *decision, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+note(struct tick *k, const char *key, const char *decision, const char *fmt, ...)
+{
+	char why[300];
+	va_list ap;
+
+	if (strcmp(decision, "skipped") == 0)
+		k->s->skipped++;
+	if (!k->o->note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	k->o->note(k->o->note_ctx, key, decision, why);
+}
+
+static int
+key_exists(struct tick *k, const char *key, struct st_error *err)
+{
+	long one = 0;
+
+	return st_db_scalarf(k->db, err, &one, "SELECT 1 FROM messages WHERE idem_key = ?", "t", key);
+}
+
+/* Queue one message; 1 queued, 0 already there, -1 error. */
+static int
+enqueue(struct tick *k, long contact, const char *channel, const char *from, const char *to,
+    const char *subject, const char *body, const char *key, const char *tz, time_t not_before,
+    const char *why, struct st_error *err)
+{
+	struct st_outbox_item it = { 0 };
+	long id;
+	int rc;
+
+	if (k->o->dry_run) {
+		note(k, key, "would queue", "%s", why);
+		return 1;
+	}
+	it.contact_id = contact;
+	it.channel = channel;
+	it.from = from;
+	it.to = to;
+	it.subject = subject;
+	it.body = body;
+	it.key = key;
+	it.campaign = "remind";
+	it.tz = tz;
+	it.not_before = not_before > k->o->now ? not_before : 0;
+	if (strcmp(channel, "sms") == 0) {
+		int ucs2;
+		long units;
+
+		it.segments = st_sms_segments(body, &ucs2, &units);
+		it.encoding = ucs2 ? "UCS-2" : "GSM-7";
+	}
+	if ((rc = st_outbox_enqueue(k->db, &it, &id, err)) < 0)
+		return -1;
+	if (rc == 1) {
+		k->s->queued++;
+		note(k, key, "queued", "%s", why);
+	} else {
+		k->s->already++;
+		note(k, key, "already", "queued before");
+	}
+	return rc;
+}
+
+static int
+email_ok(const struct rsvp *r)
+{
+	return r->email && *r->email && !(r->email_status && strcmp(r->email_status,
+	    "opted_out") == 0);
+}
+
+static const char *
+sms_block(const struct rsvp *r)
+{
+	if (!r->phone || !*r->phone)
+		return "no phone";
+	if (r->sms_status && strcmp(r->sms_status, "opted_out") == 0)
+		return "opted out of texts";
+	if (r->phone_status && *r->phone_status)
+		return "phone cannot take texts";
+	return NULL;
+}
+
+static void
+links(struct tick *k, const struct rsvp *r, struct st_buf *confirm, struct st_buf *cancel,
+    struct st_buf *confirm_line, struct st_buf *cancel_line, int es)
+{
+	char tok[ST_TOKEN_MAX];
+	struct st_error e2;
+
+	if (!k->o->key || !k->o->link_base)
+		return;
+	if (st_rsvp_token(k->db, k->o->key, "confirm", r->id, r->end, tok, &e2) > 0 &&
+	    st_rsvp_link(k->o->link_base, "confirm", tok, confirm, &e2) == 0)
+		st_buf_printf(confirm_line, "%s: %s\n", es ? "Confirma" : "Confirm", confirm->s);
+	if (st_rsvp_token(k->db, k->o->key, "cancel", r->id, r->end, tok, &e2) > 0 &&
+	    st_rsvp_link(k->o->link_base, "cancel", tok, cancel, &e2) == 0)
+		st_buf_printf(cancel_line, "%s: %s\n", es ? "Cancela" : "Can't come", cancel->s);
+}
+
+/* The e-mail and the text of one kind (confirm, reminder, update, cancel)
+ * for r; which says which channels ("email", "sms", or NULL for both). */
+static int
+send_kind(struct tick *k, const struct rsvp *r, const char *kind, const char *which,
+    const char *keybase, const char *method, time_t deadline, const char *why,
+    struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	struct st_buf subj = { 0 }, text = { 0 }, sms = { 0 }, ics = { 0 }, mail = { 0 },
+	    confirm = { 0 }, cancel = { 0 }, cline = { 0 }, xline = { 0 }, key = { 0 },
+	    name = { 0 }, mid = { 0 };
+	struct fields f = { 0 };
+	char when[32], tmpl[64];
+	const char *blocked;
+	int rc = 0, es = r->lang && strcmp(r->lang, "es") == 0;
+
+	local_when(r->start, r->tz, when);
+	if (strcmp(kind, "cancel") != 0 && strcmp(kind, "update") != 0)
+		links(k, r, &confirm, &cancel, &cline, &xline, es);
+	else if (strcmp(kind, "update") == 0)
+		links(k, r, &confirm, &cancel, &cline, &xline, es), st_buf_reset(&cline);
+	field(&f, "first_name", r->first);
+	field(&f, "last_name", r->last);
+	field(&f, "title", r->title);
+	field(&f, "when", when);
+	field(&f, "tz", r->tz);
+	field(&f, "location", r->location);
+	field(&f, "description", r->description);
+	field(&f, "org", o->mail_from_name ? o->mail_from_name : "st");
+	field(&f, "confirm_url", confirm.s);
+	field(&f, "cancel_url", cancel.s);
+	field(&f, "confirm_line", cline.s);
+	field(&f, "cancel_line", xline.s);
+
+	if (!which || strcmp(which, "email") == 0) {
+		st_buf_printf(&key, "%s:ch=email", keybase);
+		if (!o->mail_from)
+			note(k, key.s, "skipped", "no sender address for e-mail (mail_from)");
+		else if (!email_ok(r))
+			note(k, key.s, "skipped", r->email && *r->email ? "opted out of e-mail" :
+			    "no e-mail address");
+		else if ((rc = key_exists(k, key.s, err)) != 0) {
+			if (rc > 0) {
+				k->s->already++;
+				note(k, key.s, "already", "queued before");
+				rc = 0;
+			}
+		} else {
+			struct st_ical_event ev = { 0 };
+			struct st_mail m = { 0 };
+			char uid[128];
+			size_t i;
+
+			snprintf(tmpl, sizeof(tmpl), "%s.subject", kind);
+			if ((rc = render(o, r->lang, tmpl, &f, &subj, err)) == 0) {
+				snprintf(tmpl, sizeof(tmpl), "%s.email", kind);
+				rc = render(o, r->lang, tmpl, &f, &text, err);
+			}
+			if (rc == 0 && method) {
+				snprintf(uid, sizeof(uid), "st-rsvp-%ld@%s", r->id, k->domain);
+				ev.method = method;
+				ev.uid = uid;
+				ev.sequence = r->seq;
+				ev.dtstamp = o->now;
+				ev.start = r->start;
+				ev.end = r->end;
+				ev.summary = r->title;
+				ev.location = r->location;
+				ev.description = r->description;
+				ev.organizer_name = o->mail_from_name;
+				ev.organizer_email = o->mail_from;
+				st_buf_printf(&name, "%s%s%s", r->first ? r->first : "",
+				    r->first && r->last ? " " : "", r->last ? r->last : "");
+				ev.attendee_name = name.s;
+				ev.attendee_email = r->email;
+				ev.partstat = "ACCEPTED";
+				rc = st_ical_write(&ev, &ics, err);
+			}
+			if (rc == 0) {
+				st_buf_adds(&mid, key.s);
+				for (i = 0; i < mid.len; i++)
+					if (!isalnum((unsigned char)mid.s[i]) && !strchr("-=.", mid.s[i]))
+						mid.s[i] = '.';
+				st_buf_printf(&mid, "@%s", k->domain);
+				m.from_name = o->mail_from_name;
+				m.from_addr = o->mail_from;
+				m.to_name = name.len ? name.s : NULL;
+				m.to_addr = r->email;
+				m.subject = subj.s;
+				m.text = text.s;
+				m.ical = method ? ics.s : NULL;
+				m.ical_method = method;
+				m.list_unsubscribe = o->unsubscribe;
+				m.message_id = mid.s;
+				m.date = o->now;
+				rc = st_mime_write(&m, &mail, err);
+			}
+			if (rc == 0)
+				rc = enqueue(k, r->contact, "email", o->mail_from, r->email, subj.s, mail.s,
+				    key.s, NULL, 0, why, err) < 0 ? -1 : 0;
+		}
+	}
+	if (rc == 0 && (!which || strcmp(which, "sms") == 0)) {
+		st_buf_reset(&key);
+		st_buf_printf(&key, "%s:ch=sms", keybase);
+		if (!o->sms_from)
+			note(k, key.s, "skipped", "no sending number for texts (sms_from)");
+		else if ((blocked = sms_block(r)) != NULL)
+			note(k, key.s, "skipped", "%s", blocked);
+		else if ((rc = key_exists(k, key.s, err)) != 0) {
+			if (rc > 0) {
+				k->s->already++;
+				note(k, key.s, "already", "queued before");
+				rc = 0;
+			}
+		} else {
+			const char *ptz = st_phone_tz(r->phone);
+			const char *zone = ptz ? ptz : r->tz;
+			time_t from = sendable_from(o->now, zone, o->quiet_start, o->quiet_end);
+
+			if (from >= deadline) {
+				note(k, key.s, "skipped", "quiet hours in %s until after it would be late",
+				    zone);
+			} else {
+				snprintf(tmpl, sizeof(tmpl), "%s.sms", kind);
+				if ((rc = render(o, r->lang, tmpl, &f, &sms, err)) == 0)
+					rc = enqueue(k, r->contact, "sms", o->sms_from, r->phone, NULL, sms.s,
+					    key.s, zone, from, why, err) < 0 ? -1 : 0;
+			}
+		}
+	}
+	st_buf_free(&subj);
+	st_buf_free(&text);
+	st_buf_free(&sms);
+	st_buf_free(&ics);
+	st_buf_free(&mail);
+	st_buf_free(&confirm);
+	st_buf_free(&cancel);
+	st_buf_free(&cline);
+	st_buf_free(&xline);
+	st_buf_free(&key);
+	st_buf_free(&name);
+	st_buf_free(&mid);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- the three parts of a tick ---- */
+
+static int
+record_invite(struct tick *k, const struct rsvp *r, long seq, const char *state,
+    struct st_error *err)
+{
+	char now[21], s[21], e[21];
+
+	if (k->o->dry_run)
+		return 0;
+	st_time_utc(k->o->now, now);
+	st_time_utc(r->start, s);
+	st_time_utc(r->end, e);
+	return st_db_execf(k->db, err, "INSERT INTO remind_invites(rsvp_id, sequence, starts_at, "
+	    "ends_at, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(rsvp_id) DO "
+	    "UPDATE SET sequence = excluded.sequence, starts_at = excluded.starts_at, ends_at = "
+	    "excluded.ends_at, state = excluded.state, updated_at = excluded.updated_at",
+	    "iittt" "t", r->id, seq, s, e, state, now) < 0 ? -1 : 0;
+}
+
+static int
+changes(struct tick *k, struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	sqlite3_stmt *st;
+	char keybase[96], nowutc[21], when[21];
+	int rc;
+
+	st_time_utc(o->now, nowutc);
+	if ((st = st_db_prepare(k->db, "SELECT " RSVP_COLS RSVP_FROM
+	    "WHERE r.id IN (SELECT rsvp_id FROM remind_pending) ORDER BY r.id", err)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct rsvp r;
+		int done = 1, bad = 0;
+
+		rsvp_load(st, &r);
+		k->s->pending++;
+		st_time_utc(r.start, when);
+		if (r.created > o->now) {
+			done = 0;   /* made after this tick's moment: a later tick's */
+		} else if (r.start <= o->now) {
+			snprintf(keybase, sizeof(keybase), "remind:rsvp=%ld", r.id);
+			note(k, keybase, "skipped", "the shift started at %s", when);
+		} else if (r.live && (!r.has_invite || r.invite_cancelled)) {
+			long seq = r.has_invite ? r.seq + 1 : 0;
+
+			r.seq = seq;
+			snprintf(keybase, sizeof(keybase), "remind:rsvp=%ld:kind=confirm:seq=%ld", r.id,
+			    seq);
+			bad = send_kind(k, &r, "confirm", NULL, keybase, "REQUEST", r.start,
+			    "a new RSVP", err) < 0 || record_invite(k, &r, seq, "sent", err) < 0;
+		} else if (r.live && r.has_invite && (strcmp(r.inv_start, when) != 0 ||
+		    utc(r.inv_end) != r.end)) {
+			r.seq++;
+			snprintf(keybase, sizeof(keybase), "remind:rsvp=%ld:kind=update:seq=%ld", r.id,
+			    r.seq);
+			bad = send_kind(k, &r, "update", NULL, keybase, "REQUEST", r.start,
+			    "the shift moved", err) < 0 || record_invite(k, &r, r.seq, "sent", err) < 0;
+		} else if (!r.live && r.has_invite && !r.invite_cancelled) {
+			r.seq++;
+			snprintf(keybase, sizeof(keybase), "remind:rsvp=%ld:kind=cancel:seq=%ld", r.id,
+			    r.seq);
+			bad = send_kind(k, &r, "cancel", NULL, keybase, "CANCEL", r.start,
+			    strcmp(r.status, "cancelled") == 0 || strcmp(r.status, "no") == 0 ?
+			    "the RSVP was cancelled" : "the shift was cancelled", err) < 0 ||
+			    record_invite(k, &r, r.seq, "cancelled", err) < 0;
+		}
+		if (!bad && done && !o->dry_run && st_db_execf(k->db, err,
+		    "DELETE FROM remind_pending WHERE rsvp_id = ?", "i", r.id) < 0)
+			bad = 1;
+		rsvp_free(&r);
+		if (bad) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return st_error_db(err, k->db, "cannot read changed RSVPs");
+	return 0;
+}
+
+static int
+reminders(struct tick *k, struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	sqlite3_stmt *st;
+	long horizon = 0;
+	char lo[21], hi[21], keybase[128], start[21], due_s[21];
+	int i, rc;
+
+	for (i = 0; i < o->nrules; i++) {
+		long h = o->rules[i].eve_minute >= 0 ? 3 * 86400 : o->rules[i].offset;
+
+		if (h > horizon)
+			horizon = h;
+	}
+	if (o->nrules == 0)
+		return 0;
+	/* Shifts that start after now and whose earliest reminder may be due. */
+	st_time_utc(o->now, lo);
+	st_time_utc(o->now + horizon, hi);
+	if ((st = st_db_prepare(k->db, "SELECT " RSVP_COLS RSVP_FROM
+	    "WHERE s.starts_at > ?1 AND s.starts_at <= ?2 AND s.status = 'active' "
+	    "AND r.status IN ('yes', 'maybe') ORDER BY s.starts_at, r.id", err)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct rsvp r;
+		int bad = 0;
+
+		rsvp_load(st, &r);
+		st_time_utc(r.start, start);
+		for (i = 0; i < o->nrules && !bad && r.live; i++) {
+			const struct st_remind_rule *u = &o->rules[i];
+			time_t due = u->eve_minute >= 0 ? eve_of(r.start, r.tz, u->eve_minute) :
+			    r.start - u->offset;
+			time_t deadline = due + o->grace < r.start ? due + o->grace : r.start;
+
+			if (due > o->now || due == 0)
+				continue;   /* not yet: nothing to say */
+			snprintf(keybase, sizeof(keybase), "remind:rsvp=%ld:kind=%s:start=%s", r.id,
+			    u->name, start);
+			st_time_utc(due, due_s);
+			if (o->now >= deadline) {
+				/* Only worth saying near its moment, not on every tick after. */
+				if (o->now < deadline + 3600)
+					note(k, keybase, "skipped", "its moment %s passed more than the grace "
+					    "ago or the shift began", due_s);
+				continue;
+			}
+			if (due < r.created) {
+				note(k, keybase, "skipped", "its moment %s passed before the RSVP", due_s);
+				continue;
+			}
+			bad = send_kind(k, &r, "reminder", u->channel, keybase, NULL, deadline,
+			    u->eve_minute >= 0 ? "the evening before" : "due before the start", err) < 0;
+		}
+		rsvp_free(&r);
+		if (bad) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return st_error_db(err, k->db, "cannot read shifts");
+	return 0;
+}
+
+/* The latest digest moment at or before now, in the organization's zone. */
+static time_t
+digest_slot(const struct st_remind_opts *o)
+{
+	int d;
+
+	for (d = 0; d < 8; d++) {
+		time_t day = o->now - (time_t)d * 86400;
+		char s[32], when[40];
+		struct tm tm = { 0 };
+		time_t t;
+		struct st_error err;
+
+		st_time_local(day, o->tz, s);
+		tm.tm_year = atoi(s) - 1900;
+		tm.tm_mon = atoi(s + 5) - 1;
+		tm.tm_mday = atoi(s + 8);
+		tm.tm_hour = 12;
+		t = timegm(&tm);
+		gmtime_r(&t, &tm);
+		if (tm.tm_wday != o->digest_dow)
+			continue;
+		snprintf(when, sizeof(when), "%.10s %02d:%02d", s, o->digest_minute / 60,
+		    o->digest_minute % 60);
+		if (st_time_parse(when, o->tz, &t, &err) < 0 || t > o->now)
+			continue;
+		return t;
+	}
+	return 0;
+}
+
+static int
+digests(struct tick *k, struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	time_t slot;
+	sqlite3_stmt *st;
+	char lo[21], hi[21], slot_s[21];
+	long cur = 0;
+	struct st_buf list = { 0 }, shortl = { 0 };
+	struct rsvp first = { 0 };
+	int rc, n = 0, have = 0;
+
+	if (o->digest_dow < 0 || (slot = digest_slot(o)) == 0 || o->now >= slot + o->grace)
+		return 0;
+	st_time_utc(slot, slot_s);
+	st_time_utc(o->now, lo);
+	st_time_utc(o->now + (time_t)o->digest_days * 86400, hi);
+	if ((st = st_db_prepare(k->db, "SELECT " RSVP_COLS RSVP_FROM
+	    "WHERE s.starts_at > ?1 AND s.starts_at <= ?2 AND s.status = 'active' "
+	    "AND e.status = 'active' AND r.status IN ('yes', 'maybe') "
+	    "ORDER BY r.contact_id, s.starts_at", err)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
+	for (;;) {
+		struct rsvp r;
+		int row = (rc = sqlite3_step(st)) == SQLITE_ROW;
+
+		if (row)
+			rsvp_load(st, &r);
+		if (have && (!row || r.contact != cur)) {
+			/* One message to the previous person, every shift in it. */
+			char keybase[96];
+			struct fields f = { 0 };
+			struct st_buf subj = { 0 }, body = { 0 }, key = { 0 }, mail = { 0 }, mid = { 0 };
+			const char *blocked;
+			int ok = 0;
+
+			snprintf(keybase, sizeof(keybase), "remind:digest:contact=%ld:at=%s", cur, slot_s);
+			field(&f, "first_name", first.first);
+			field(&f, "org", o->mail_from_name ? o->mail_from_name : "st");
+			field(&f, "shifts", list.s);
+			field(&f, "shifts_short", shortl.s);
+			if (o->mail_from && email_ok(&first)) {
+				size_t i;
+				struct st_mail m = { 0 };
+
+				st_buf_printf(&key, "%s:ch=email", keybase);
+				ok = render(o, first.lang, "digest.subject", &f, &subj, err) == 0 &&
+				    render(o, first.lang, "digest.email", &f, &body, err) == 0;
+				if (ok) {
+					st_buf_adds(&mid, key.s);
+					for (i = 0; i < mid.len; i++)
+						if (!isalnum((unsigned char)mid.s[i]) && !strchr("-=.", mid.s[i]))
+							mid.s[i] = '.';
+					st_buf_printf(&mid, "@%s", k->domain);
+					m.from_name = o->mail_from_name;
+					m.from_addr = o->mail_from;
+					m.to_addr = first.email;
+					m.subject = subj.s;
+					m.text = body.s;
+					m.list_unsubscribe = o->unsubscribe;
+					m.message_id = mid.s;
+					m.date = o->now;
+					ok = st_mime_write(&m, &mail, err) == 0 &&
+					    enqueue(k, cur, "email", o->mail_from, first.email, subj.s, mail.s,
+					    key.s, NULL, 0, "the weekly digest", err) >= 0;
+				}
+			} else if (o->sms_from && (blocked = sms_block(&first)) == NULL) {
+				const char *ptz = st_phone_tz(first.phone);
+				const char *zone = ptz ? ptz : o->tz;
+				time_t from = sendable_from(o->now, zone, o->quiet_start, o->quiet_end);
+
+				st_buf_printf(&key, "%s:ch=sms", keybase);
+				if (from >= slot + o->grace + 86400) {
+					note(k, key.s, "skipped", "quiet hours");
+					ok = 1;
+				} else {
+					ok = render(o, first.lang, "digest.sms", &f, &body, err) == 0 &&
+					    enqueue(k, cur, "sms", o->sms_from, first.phone, NULL, body.s, key.s,
+					    zone, from, "the weekly digest", err) >= 0;
+				}
+			} else {
+				note(k, keybase, "skipped", "no channel reaches them");
+				ok = 1;
+			}
+			st_buf_free(&subj);
+			st_buf_free(&body);
+			st_buf_free(&key);
+			st_buf_free(&mail);
+			st_buf_free(&mid);
+			rsvp_free(&first);
+			memset(&first, 0, sizeof(first));
+			st_buf_reset(&list);
+			st_buf_reset(&shortl);
+			n = 0;
+			have = 0;
+			if (!ok) {
+				if (row)
+					rsvp_free(&r);
+				rc = -1;
+				break;
+			}
+		}
+		if (!row)
+			break;
+		{
+			char when[32];
+
+			local_when(r.start, r.tz, when);
+			st_buf_printf(&list, "- %s (%s): %s%s%s\n", when, r.tz, r.title,
+			    r.location ? ", " : "", r.location ? r.location : "");
+			st_buf_printf(&shortl, "%s%s %s", n ? "; " : "", when, r.title);
+			n++;
+		}
+		if (!have) {
+			first = r;
+			cur = r.contact;
+			have = 1;
+		} else {
+			rsvp_free(&r);
+		}
+	}
+	sqlite3_finalize(st);
+	st_buf_free(&list);
+	st_buf_free(&shortl);
+	if (rc == -1)
+		return -1;
+	if (rc != SQLITE_DONE)
+		return st_error_db(err, k->db, "cannot read shifts");
+	return 0;
+}
+
+int
+st_remind_tick(sqlite3 *db, const struct st_remind_opts *o, struct st_remind_stats *s,
+    struct st_error *err)
+{
+	struct tick k = { db, o, s, NULL };
+	const char *at = o->mail_from ? strchr(o->mail_from, '@') : NULL;
+
+	memset(s, 0, sizeof(*s));
+	k.domain = at && at[1] ? at + 1 : "st.invalid";
+	if (st_db_begin(db, err) < 0)
+		return -1;
+	if (changes(&k, err) < 0 || reminders(&k, err) < 0 || digests(&k, err) < 0) {
+		st_db_rollback(db);
+		return -1;
+	}
+	if (o->dry_run) {
+		st_db_rollback(db);
+		return 0;
+	}
+	return st_db_commit(db, err);
+}
