@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "st/config.h"
 #include "st/error.h"
 #include "st/exit.h"
 #include "st/text.h"
@@ -263,8 +264,9 @@ st_hours_parse(const char *s, int *start, int *end)
 }
 
 static char **
-config_slot(struct st_text_config *c, const char *key)
+config_slot(void *arg, const char *key)
 {
+	struct st_text_config *c = arg;
 	static const char *const keys[] = { "account_sid", "auth_token", "base_url", "from", "hours",
 		"tz", "help_reply", "webhook_url", "status_callback" };
 	char **slots[] = { &c->account_sid, &c->auth_token, &c->base_url, &c->from, &c->hours,
@@ -280,55 +282,7 @@ config_slot(struct st_text_config *c, const char *key)
 static int
 read_config(struct st_text_config *c, const char *path, int must_exist, struct st_error *err)
 {
-	struct stat sb;
-	FILE *fp;
-	char *line = NULL;
-	size_t cap = 0;
-	long lineno = 0;
-	int rc = 0;
-
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT && !must_exist)
-			return 0;
-		return st_error_set(err, ST_EXIT_FAIL, "cannot open '%s': %s", path, strerror(errno));
-	}
-	/* It holds the auth token: only its owner may read it. */
-	if (fstat(fileno(fp), &sb) < 0 || sb.st_uid != geteuid() || (sb.st_mode & 077)) {
-		fclose(fp);
-		return st_error_set(err, ST_EXIT_FAIL, "config file '%s' must belong to you and be "
-		    "readable by nobody else (chmod 600)", path);
-	}
-	while (rc == 0 && getline(&line, &cap, fp) > 0) {
-		char *k = line, *eq, *v, *end;
-		char **slot;
-
-		lineno++;
-		while (isspace((unsigned char)*k))
-			k++;
-		if (*k == '\0' || *k == '#')
-			continue;
-		if ((eq = strchr(k, '=')) == NULL) {
-			rc = st_error_set(err, ST_EXIT_DATA, "%s:%ld: not 'key = value'", path, lineno);
-			break;
-		}
-		for (end = eq; end > k && isspace((unsigned char)end[-1]); end--)
-			;
-		*end = '\0';
-		for (v = eq + 1; isspace((unsigned char)*v); v++)
-			;
-		for (end = v + strlen(v); end > v && isspace((unsigned char)end[-1]); end--)
-			;
-		*end = '\0';
-		if ((slot = config_slot(c, k)) == NULL) {
-			rc = st_error_set(err, ST_EXIT_DATA, "%s:%ld: unknown setting '%s'", path, lineno, k);
-			break;
-		}
-		free(*slot);
-		*slot = st_xstrdup(v);
-	}
-	free(line);
-	fclose(fp);
-	return rc;
+	return st_config_read(path, must_exist, config_slot, c, err);
 }
 
 int
