@@ -9,7 +9,6 @@
 
 #include "st/db.h"
 #include "st/error.h"
-#include "st/util.h"
 #include "st/exit.h"
 #include "st/util.h"
 

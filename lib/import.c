@@ -391,52 +391,10 @@ int
 st_import_reject(struct st_out *rejects, struct st_csvin *in, const struct st_csv_row *row,
     const char *reason, struct st_error *err)
 {
-	size_t i, ncols = st_csvin_ncols(in);
-	struct st_cell *cells = st_xcalloc(ncols + 3, sizeof(*cells));
-	struct st_buf surplus = { 0 };
-	char line[32];
-	int rc;
-
-	snprintf(line, sizeof(line), "%ld", row->line);
-	cells[0] = (struct st_cell){ ST_INT, line, strlen(line) };
-	cells[1] = (struct st_cell){ ST_TEXT, reason, strlen(reason) };
-	for (i = 0; i < ncols; i++)
-		cells[i + 2] = i < row->n ? (struct st_cell){ ST_TEXT, row->f[i], row->len[i] } :
-		    (struct st_cell){ ST_NULL, NULL, 0 };
-	if (row->n > ncols && ncols > 0) {
-		/* Keep the surplus fields too, joined onto the last column. */
-		st_buf_add(&surplus, row->f[ncols - 1], row->len[ncols - 1]);
-		for (i = ncols; i < row->n; i++) {
-			st_buf_addc(&surplus, st_csvin_delim(in));
-			st_buf_add(&surplus, row->f[i], row->len[i]);
-		}
-		cells[ncols + 1] = (struct st_cell){ ST_TEXT, surplus.s, surplus.len };
-	}
-	cells[ncols + 2] = (struct st_cell){ ST_TEXT, row->raw ? row->raw : "", row->raw_len };
-	rc = st_out_row(rejects, cells);
-	st_buf_free(&surplus);
-	free(cells);
-	if (rc != 0)
+	if (st_out_reject(rejects, row, st_csvin_ncols(in), st_csvin_delim(in), st_csvin_is_jsonl(in),
+	    reason) != 0)
 		return st_error_set(err, ST_EXIT_FAIL, "cannot write the rejects file");
 	return 0;
-}
-
-void
-st_import_rejects_begin(struct st_out *rejects, struct st_csvin *in)
-{
-	/* JSON Lines rejects also keep the line itself: it may hold keys no column has. */
-	size_t i, ncols = st_csvin_ncols(in);
-	const char *const *names = st_csvin_names(in);
-	const char **cols = st_xcalloc(ncols + 3, sizeof(*cols));
-
-	cols[0] = "line";
-	cols[1] = "reason";
-	for (i = 0; i < ncols; i++)
-		cols[i + 2] = names[i];
-	if (st_csvin_is_jsonl(in))
-		cols[ncols + 2] = "_json";
-	st_out_columns(rejects, ncols + 2 + (size_t)st_csvin_is_jsonl(in), cols);
-	free(cols);
 }
 
 int
@@ -1115,7 +1073,7 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	m.eval = st_xcalloc(m.ncols + 1, sizeof(*m.eval));
 	m.elen = st_xcalloc(m.ncols + 1, sizeof(*m.elen));
 	if (o->rejects)
-		st_import_rejects_begin(o->rejects, m.in);
+		st_out_reject_columns(o->rejects, m.names, m.ncols, st_csvin_is_jsonl(m.in));
 	if (map_columns(&m) < 0) {
 		imp_free(&m);
 		return -1;

@@ -15,6 +15,7 @@
 #include "st/exit.h"
 #include "st/import.h"
 #include "st/normalize.h"
+#include "st/out.h"
 #include "st/tz.h"
 #include "st/util.h"
 #include "import_priv.h"
@@ -91,9 +92,7 @@ struct act {
 	int made, changed;             /* it made, or changed, the kind's own record */
 	long added;                    /* people it added */
 	/* statements */
-	sqlite3_stmt *sp, *sp_release, *sp_rollback, *ev_ext, *ev_title, *sh_ext, *sh_start,
-	    *ev_id, *sh_only, *sh_open, *ct_id, *ct_phone, *ct_email, *live, *mark, *exists,
-	    *log[4];
+	sqlite3_stmt *sp, *sp_release, *sp_rollback, *mark, *log[4];
 };
 
 /* The value as a reject: set the reason, return 1. */
@@ -126,25 +125,12 @@ called(struct act *a, int rc)
 static int
 af_for_header(const char *header)
 {
-	char *key = st_xmalloc(strlen(header) + 1);
-	int i, found = -1;
+	int i;
 
-	st_header_key(header, key);
-	for (i = 0; i < NAF && found < 0; i++) {
-		const char *p = afields[i].aliases;
-		size_t klen = strlen(key);
-
-		while (p && *p && found < 0) {
-			const char *e = strchr(p, '|');
-			size_t l = e ? (size_t)(e - p) : strlen(p);
-
-			if (l == klen && memcmp(p, key, l) == 0)
-				found = i;
-			p = e ? e + 1 : NULL;
-		}
-	}
-	free(key);
-	return found;
+	for (i = 0; i < NAF; i++)
+		if (st_column_find(&header, 1, afields[i].aliases) == 0)
+			return i;
+	return -1;
 }
 
 static int
@@ -276,30 +262,13 @@ take_row(struct act *a, const struct st_csv_row *row)
 	}
 }
 
-/* One value of the first column of sql's first row (bound to text s, or to
- * id when s is NULL): 1 and *out, 0 if none, -1 on error. */
+/* One value of the first column of sql's first row, with text s (or id when
+ * s is NULL) as ?1 and id2 as ?2: 1 and *out, 0 if none, -1 on error. */
 static int
-lookup(struct act *a, sqlite3_stmt **st, const char *sql, const char *s, long id, long id2,
-    long *out)
+lookup(struct act *a, const char *sql, const char *s, long id, long id2, long *out)
 {
-	int rc;
-
-	if (*st == NULL && (*st = st_db_prepare(a->db, sql, a->err)) == NULL)
-		return -1;
-	sqlite3_reset(*st);
-	if (s)
-		sqlite3_bind_text(*st, 1, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_int64(*st, 1, id);
-	if (sqlite3_bind_parameter_count(*st) > 1)
-		sqlite3_bind_int64(*st, 2, id2);
-	rc = sqlite3_step(*st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(*st, 0);
-	sqlite3_reset(*st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return st_error_db(a->err, a->db, "cannot look up a row");
-	return rc == SQLITE_ROW;
+	return s ? st_db_scalarf(a->db, a->err, out, sql, "ti", s, id2) :
+	    st_db_scalarf(a->db, a->err, out, sql, "ii", id, id2);
 }
 
 /* A row is all or nothing: its savepoint opens before its first write (a
@@ -453,17 +422,17 @@ resolve_event(struct act *a, long *id)
 	} else if (a->v[AF_EVENT]) {
 		if (parse_id(a, a->v[AF_EVENT], "event", id))
 			return 1;
-		if ((rc = lookup(a, &a->ev_id, "SELECT id FROM events WHERE id = ?1", NULL, *id, 0,
+		if ((rc = lookup(a, "SELECT id FROM events WHERE id = ?1", NULL, *id, 0,
 		    id)) <= 0)
 			return rc < 0 ? -1 : bad(a, "no event %s", a->v[AF_EVENT]);
 		found = 1;
 	} else if (a->v[AF_EVENT_EXT]) {
-		if ((found = lookup(a, &a->ev_ext, "SELECT id FROM events WHERE external_id = ?1",
+		if ((found = lookup(a, "SELECT id FROM events WHERE external_id = ?1",
 		    a->v[AF_EVENT_EXT], 0, 0, id)) < 0)
 			return -1;
 	} else if (a->v[AF_TITLE]) {
 		/* A file that names events only by title: the live event of that title. */
-		if ((found = lookup(a, &a->ev_title, "SELECT id FROM events WHERE title = ?1 AND "
+		if ((found = lookup(a, "SELECT id FROM events WHERE title = ?1 AND "
 		    "status = 'active' ORDER BY id DESC LIMIT 1", a->v[AF_TITLE], 0, 0, id)) < 0)
 			return -1;
 	} else {
@@ -515,16 +484,9 @@ row_time(struct act *a, const char *s, long event, char *utc)
 		st_time_utc((time_t)n, utc);
 		return 0;
 	}
-	if (event > 0) {
-		sqlite3_stmt *st = st_db_prepare(a->db, "SELECT tz FROM events WHERE id = ?", a->err);
-
-		if (st == NULL)
-			return -1;
-		sqlite3_bind_int64(st, 1, event);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			tz = st_xstrdup((const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
-	}
+	if (event > 0 && (tz = st_db_textf(a->db, a->err, &rc, "SELECT tz FROM events WHERE id = ?1",
+	    "i", event), rc < 0))
+		return -1;
 	rc = st_time_parse(s, tz, &t, a->err);
 	free(tz);
 	if (rc < 0)
@@ -565,12 +527,12 @@ resolve_shift(struct act *a, long event, long *id)
 	if (a->v[AF_SHIFT]) {
 		if (parse_id(a, a->v[AF_SHIFT], "shift", id))
 			return 1;
-		if ((rc = lookup(a, &a->sh_open, "SELECT id FROM shifts WHERE id = ?1", NULL, *id, 0,
+		if ((rc = lookup(a, "SELECT id FROM shifts WHERE id = ?1", NULL, *id, 0,
 		    id)) <= 0)
 			return rc < 0 ? -1 : bad(a, "no shift %s", a->v[AF_SHIFT]);
 		found = 1;
 	} else if (a->v[AF_SHIFT_EXT]) {
-		if ((found = lookup(a, &a->sh_ext, "SELECT id FROM shifts WHERE external_id = ?1",
+		if ((found = lookup(a, "SELECT id FROM shifts WHERE external_id = ?1",
 		    a->v[AF_SHIFT_EXT], 0, 0, id)) < 0)
 			return -1;
 	}
@@ -578,13 +540,13 @@ resolve_shift(struct act *a, long event, long *id)
 	    (a->v[AF_END] && (rc = row_time(a, a->v[AF_END], event, e)) != 0))
 		return rc;
 	if (!found && event > 0 && s[0]) {
-		if ((found = lookup(a, &a->sh_start, "SELECT id FROM shifts WHERE event_id = ?2 AND "
+		if ((found = lookup(a, "SELECT id FROM shifts WHERE event_id = ?2 AND "
 		    "starts_at = ?1 AND status = 'active' ORDER BY id LIMIT 1", s, 0, event, id)) < 0)
 			return -1;
 	}
 	if (!found && event > 0 && !s[0] && !a->v[AF_SHIFT_EXT] && a->kind >= K_RSVPS) {
 		/* An event with one shift needs no more than the event. */
-		if ((rc = lookup(a, &a->sh_only, "SELECT CASE WHEN count(*) = 1 THEN max(id) END FROM "
+		if ((rc = lookup(a, "SELECT CASE WHEN count(*) = 1 THEN max(id) END FROM "
 		    "shifts WHERE event_id = ?1 AND status = 'active'", NULL, event, 0, id)) < 0)
 			return -1;
 		if (rc == 0 || *id == 0)
@@ -677,7 +639,7 @@ row_contact(struct act *a, long *id)
 	if (a->v[AF_CONTACT]) {
 		if (parse_id(a, a->v[AF_CONTACT], "contact", id))
 			return 1;
-		if ((rc = lookup(a, &a->ct_id, "SELECT id FROM contacts WHERE id = ?1", NULL, *id, 0,
+		if ((rc = lookup(a, "SELECT id FROM contacts WHERE id = ?1", NULL, *id, 0,
 		    id)) <= 0)
 			return rc < 0 ? -1 : bad(a, "no contact %s", a->v[AF_CONTACT]);
 		return 0;
@@ -685,14 +647,14 @@ row_contact(struct act *a, long *id)
 	if (a->cv[fphone] && strlen(a->cv[fphone]) < 30 && st_field_normalize(fphone, a->cv[fphone],
 	    strlen(a->cv[fphone]), phone, &lossy) > 0) {
 		p = phone;
-		if ((rc = lookup(a, &a->ct_phone, "SELECT id FROM contacts WHERE phone = ?1 ORDER BY id "
+		if ((rc = lookup(a, "SELECT id FROM contacts WHERE phone = ?1 ORDER BY id "
 		    "LIMIT 1", p, 0, 0, id)) != 0)
 			return rc < 0 ? -1 : 0;
 	}
 	if (a->cv[femail] && strlen(a->cv[femail]) < 300 && st_field_normalize(femail,
 	    a->cv[femail], strlen(a->cv[femail]), email, &lossy) > 0) {
 		e = email;
-		if ((rc = lookup(a, &a->ct_email, "SELECT id FROM contacts WHERE email = ?1 ORDER BY "
+		if ((rc = lookup(a, "SELECT id FROM contacts WHERE email = ?1 ORDER BY "
 		    "id LIMIT 1", e, 0, 0, id)) != 0)
 			return rc < 0 ? -1 : 0;
 	}
@@ -709,47 +671,40 @@ row_contact(struct act *a, long *id)
 	    "WHERE id = ?2", "ii", a->import_id, *id) < 0 ? -1 : 0;
 }
 
-/* A word from the file as one of words ('|'-separated groups, ';' between
- * the groups); the group's index, or -1. */
+/* Which of groups (alias lists, as for headers; NULL-terminated) the word s
+ * belongs to, or -1. */
 static int
-word_in(const char *s, const char *groups)
+word_in(const char *s, const char *const *groups)
 {
-	char key[64];
-	int group = 0;
-	const char *p = groups;
+	int i;
 
-	if (strlen(s) >= sizeof(key))
-		return -1;
-	st_header_key(s, key);
-	while (*p) {
-		size_t l = strcspn(p, "|;");
-
-		if (l == strlen(key) && memcmp(p, key, l) == 0)
-			return group;
-		p += l;
-		if (*p == ';')
-			group++;
-		if (*p)
-			p++;
-	}
+	for (i = 0; groups[i]; i++)
+		if (st_column_find(&s, 1, groups[i]) == 0)
+			return i;
 	return -1;
 }
+
+/* Mobilize says REGISTERED / CONFIRMED / CANCELLED; others say going, declined. */
+static const char *const rsvp_words[] = { "yes|y|going|attending|registered|signed_up|rsvped|"
+	"accepted|true|1", "confirmed", "maybe|tentative|interested", "no|n|declined|not_going|"
+	"false|0", "cancelled|canceled|cancel|removed", "waitlisted|waitlist|wait_list|waiting",
+	NULL };
+static const char *const attended_words[] = { "no_show|noshow|no|n|false|0|absent|"
+	"did_not_attend|missed", "attended|yes|y|true|1|present|showed|showed_up|checked_in|"
+	"attended_event", NULL };
+static const char *const status_words[] = { "active|scheduled|confirmed",
+	"cancelled|canceled|cancel", NULL };
 
 /* Record the row's RSVP; *outcome gets 0 unchanged, 1 new, 2 changed. */
 static int
 write_rsvp(struct act *a, long shift, long contact, int *outcome)
 {
-	/* Mobilize says REGISTERED / CONFIRMED / CANCELLED; others say going, declined. */
 	static const char *const to[] = { "yes", "yes", "maybe", "no", "cancelled", "yes" };
 	struct st_rsvp_in in = { 0 };
-	const char *result;
-	long rid = 0, live = 0;
+	long live = 0;
 	int w = 0, rc, changes;
 
-	if (a->v[AF_STATUS] && (w = word_in(a->v[AF_STATUS], "yes|y|going|attending|registered|"
-	    "signed_up|rsvped|accepted|true|1;confirmed;maybe|tentative|interested;no|n|declined|"
-	    "not_going|false|0;cancelled|canceled|cancel|removed;waitlisted|waitlist|wait_list|"
-	    "waiting")) < 0)
+	if (a->v[AF_STATUS] && (w = word_in(a->v[AF_STATUS], rsvp_words)) < 0)
 		return bad(a, "invalid RSVP status '%s'", a->v[AF_STATUS]);
 	in.status = to[w];
 	in.confirmed = w == 1 ? 1 : -1;
@@ -759,14 +714,14 @@ write_rsvp(struct act *a, long shift, long contact, int *outcome)
 	in.source = a->v[AF_SOURCE] ? a->v[AF_SOURCE] : "import";
 	in.waitlist_ok = 1;
 	in.import_id = a->import_id;
-	if (lookup(a, &a->live, "SELECT id FROM rsvps WHERE shift_id = ?1 AND contact_id = ?2 AND "
+	if (lookup(a, "SELECT id FROM rsvps WHERE shift_id = ?1 AND contact_id = ?2 AND "
 	    "status NOT IN ('no', 'cancelled')", NULL, shift, contact, &live) < 0)
 		return -1;
 	/* Ending an RSVP may move the first of the waitlist up: keep them too. */
 	if (log_before(a, 1, shift, contact, w == 3 || w == 4) < 0)
 		return -1;
 	changes = sqlite3_total_changes(a->db);
-	if ((rc = called(a, st_rsvp_set(a->db, shift, contact, &in, &result, &rid, a->err))) != 0)
+	if ((rc = called(a, st_rsvp_set(a->db, shift, contact, &in, NULL, NULL, a->err))) != 0)
 		return rc;
 	*outcome = sqlite3_total_changes(a->db) == changes ? 0 : live ? 2 : 1;
 	return 0;
@@ -783,7 +738,7 @@ write_attendance(struct act *a, long shift, long contact, int attended, int *out
 	if (a->v[AF_CHECKED_IN_AT] && (rc = row_time(a, a->v[AF_CHECKED_IN_AT], 0, at)) != 0)
 		return rc;
 	/* Only a mark that is there already needs keeping (and a savepoint). */
-	if ((existed = lookup(a, &a->exists, "SELECT 1 FROM attendance WHERE shift_id = ?1 AND "
+	if ((existed = lookup(a, "SELECT 1 FROM attendance WHERE shift_id = ?1 AND "
 	    "contact_id = ?2", NULL, shift, contact, &n)) < 0)
 		return -1;
 	if (existed && log_before(a, 0, shift, contact, 0) < 0)
@@ -802,7 +757,7 @@ static int
 cancel_row(struct act *a, const char *tbl, long id)
 {
 	long cancelled;
-	int w = word_in(a->v[AF_STATUS], "active|scheduled|confirmed;cancelled|canceled|cancel");
+	int w = word_in(a->v[AF_STATUS], status_words);
 
 	if (w < 0)
 		return bad(a, "invalid status '%s' (active or cancelled)", a->v[AF_STATUS]);
@@ -849,8 +804,7 @@ import_row(struct act *a, const struct st_csv_row *row)
 		goto reject;
 	take_row(a, row);
 	if (a->kind == K_ATTENDANCE && a->v[AF_ATTENDED] && (attended = word_in(a->v[AF_ATTENDED],
-	    "no_show|noshow|no|n|false|0|absent|did_not_attend|missed;attended|yes|y|true|1|present|"
-	    "showed|showed_up|checked_in|attended_event")) < 0) {
+	    attended_words)) < 0) {
 		bad(a, "invalid attendance '%s' (attended or no_show)", a->v[AF_ATTENDED]);
 		goto reject;
 	}
@@ -996,9 +950,8 @@ named_columns(struct act *a)
 static void
 act_free(struct act *a)
 {
-	sqlite3_stmt **sts[] = { &a->sp, &a->sp_release, &a->sp_rollback, &a->ev_ext, &a->ev_title,
-		&a->sh_ext, &a->sh_start, &a->ev_id, &a->sh_only, &a->sh_open, &a->ct_id, &a->ct_phone,
-		&a->ct_email, &a->live, &a->mark, &a->exists, &a->log[0], &a->log[1], &a->log[2], &a->log[3] };
+	sqlite3_stmt **sts[] = { &a->sp, &a->sp_release, &a->sp_rollback, &a->mark, &a->log[0],
+		&a->log[1], &a->log[2], &a->log[3] };
 	size_t i;
 
 	for (i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
@@ -1039,7 +992,8 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 		return -1;
 	}
 	if (o->rejects)
-		st_import_rejects_begin(o->rejects, a.in);
+		st_out_reject_columns(o->rejects, st_csvin_names(a.in), st_csvin_ncols(a.in),
+		    st_csvin_is_jsonl(a.in));
 	/* Each row is a savepoint: keep its journal in memory, not in a temp file. */
 	sqlite3_exec(db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
 	if (a.kind >= K_TURFS)

@@ -19,11 +19,8 @@ int st_import_batch_start(sqlite3 *db, const char *kind, const struct st_import_
 int st_import_batch_finish(sqlite3 *db, long id, const struct st_import_result *r,
     const char *analyze, struct st_error *err);
 
-/* Write the rejects file's header: line, reason, the input's columns (and
- * _json for JSON Lines input). */
-void st_import_rejects_begin(struct st_out *rejects, struct st_csvin *in);
-
-/* Write row to the rejects file with the reason. */
+/* Write row to the rejects file (its header from st_out_reject_columns) with
+ * the reason, as st_out_reject does for in's columns. */
 int st_import_reject(struct st_out *rejects, struct st_csvin *in, const struct st_csv_row *row,
     const char *reason, struct st_error *err);
 
