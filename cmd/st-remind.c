@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "st/db.h"
+#include "st/out.h"
 #include "st/outbox.h"
 #include "st/remind.h"
 #include "st/smtp.h"
@@ -80,36 +81,20 @@ on_signal(int sig)
 	stop = 1;
 }
 
-/* One CSV field. */
-static void
-csv(const char *s, int last)
-{
-	if (strpbrk(s, ",\"\r\n")) {
-		putchar('"');
-		for (; *s; s++) {
-			if (*s == '"')
-				putchar('"');
-			putchar(*s);
-		}
-		putchar('"');
-	} else {
-		fputs(s, stdout);
-	}
-	putchar(last ? '\n' : ',');
-}
-
+/* --explain and --dry-run: each decision as a CSV row, the header with the first. */
 static void
 print_note(void *ctx, const char *key, const char *decision, const char *why)
 {
-	int *header = ctx;
+	static const char *const cols[] = { "key", "decision", "why" };
+	struct st_out **out = ctx;
+	struct st_cell c[3] = { { ST_TEXT, key, strlen(key) }, { ST_TEXT, decision,
+		strlen(decision) }, { ST_TEXT, why, strlen(why) } };
 
-	if (*header) {
-		puts("key,decision,why");
-		*header = 0;
+	if (*out == NULL) {
+		*out = st_out_new(stdout, ST_FMT_CSV, 1);
+		st_out_columns(*out, 3, cols);
 	}
-	csv(key, 0);
-	csv(decision, 0);
-	csv(why, 1);
+	st_out_row(*out, c);
 }
 
 static int
@@ -142,10 +127,11 @@ main(int argc, char **argv)
 	struct st_remind_rule rules[ST_REMIND_RULES_MAX];
 	struct st_error err = { 0 };
 	struct st_token_key *key = NULL;
+	struct st_out *notes = NULL;
 	const char *dbpath = NULL, *config = NULL, *now = NULL, *rules_s = NULL, *hours = NULL,
 	    *digest = NULL, *tz = NULL;
 	long grace = 60, days = 7;
-	int c, dry = 0, explain = 0, nosend = 0, verbose = 0, header = 1, rc = 0;
+	int c, dry = 0, explain = 0, nosend = 0, verbose = 0, rc = 0;
 	sqlite3 *db;
 
 	cli_init("st-remind");
@@ -219,7 +205,7 @@ main(int argc, char **argv)
 	o.dry_run = dry;
 	if (explain || dry) {
 		o.note = print_note;
-		o.note_ctx = &header;
+		o.note_ctx = &notes;
 	}
 	if (o.link_base) {
 		if (st_url_check(o.link_base, &err) < 0 ||
@@ -229,7 +215,10 @@ main(int argc, char **argv)
 	}
 	if (st_db_open(&db, dbpath, &err) < 0)
 		cli_die_err(&err);
-	if (st_remind_tick(db, &o, &s, &err) < 0)
+	rc = st_remind_tick(db, &o, &s, &err);
+	if (notes)
+		cli_close_out(notes, rc, &err);
+	else if (rc < 0)
 		cli_die_err(&err);
 	if (verbose)
 		fprintf(stderr, "%s: %ld queued, %ld queued before, %ld skipped, %ld changes read\n",

@@ -65,3 +65,36 @@ st_config_read(const char *path, int must_exist, char **(*slot)(void *arg, const
 	fclose(fp);
 	return rc;
 }
+
+char *
+st_config_path(const char *envvar, const char *name, int *named)
+{
+	const char *env = getenv(envvar), *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	struct st_buf p = { 0 };
+
+	if (named)
+		*named = env && *env;
+	if (env && *env)
+		return st_xstrdup(env);
+	if (xdg && *xdg == '/')
+		st_buf_printf(&p, "%s/st/%s", xdg, name);
+	else if (home && *home)
+		st_buf_printf(&p, "%s/.config/st/%s", home, name);
+	return p.s;
+}
+
+void
+st_config_env(const char *const env[][2], char **(*slot)(void *arg, const char *key), void *arg)
+{
+	const char *v;
+	char **where;
+	size_t i;
+
+	for (i = 0; env[i][0]; i++) {
+		if ((v = getenv(env[i][0])) == NULL || *v == '\0' || (where = slot(arg, env[i][1])) ==
+		    NULL)
+			continue;
+		free(*where);
+		*where = st_xstrdup(v);
+	}
+}

@@ -43,54 +43,27 @@ config_slot(void *arg, const char *k)
 	return NULL;
 }
 
-static int
-read_config(struct st_remind_config *c, const char *path, int must_exist, struct st_error *err)
-{
-	return st_config_read(path, must_exist, config_slot, c, err);
-}
-
-static void
-from_env(char **slot, const char *name)
-{
-	const char *v = getenv(name);
-
-	if (v && *v) {
-		free(*slot);
-		*slot = st_xstrdup(v);
-	}
-}
-
 int
 st_remind_config_load(struct st_remind_config *c, const char *path, struct st_error *err)
 {
-	char buf[4096];
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME"), *env;
-	int must = 1;
+	static const char *const env[][2] = { { "ST_SMTP_URL", "smtp_url" }, { "ST_SMTP_USER",
+		"smtp_user" }, { "ST_SMTP_PASSWORD", "smtp_password" }, { "ST_MAIL_FROM", "mail_from" },
+		{ "ST_TEXT_FROM", "sms_from" }, { "ST_LINK_BASE", "link_base" }, { "ST_TEMPLATES",
+		"templates" }, { NULL, NULL } };
+	char *p = NULL;
+	int must = 1, rc = 0;
 
 	memset(c, 0, sizeof(*c));
-	if (path == NULL && (env = getenv("ST_REMIND_CONFIG")) && *env)
-		path = env;
-	if (path == NULL) {
-		must = 0;
-		if (xdg && *xdg == '/')
-			snprintf(buf, sizeof(buf), "%s/st/remind.conf", xdg);
-		else if (home && *home)
-			snprintf(buf, sizeof(buf), "%s/.config/st/remind.conf", home);
-		else
-			buf[0] = '\0';
-		path = buf[0] ? buf : NULL;
-	}
-	if (path && read_config(c, path, must, err) < 0) {
+	if (path == NULL)
+		path = p = st_config_path("ST_REMIND_CONFIG", "remind.conf", &must);
+	if (path)
+		rc = st_config_read(path, must, config_slot, c, err);
+	free(p);
+	if (rc < 0) {
 		st_remind_config_free(c);
 		return -1;
 	}
-	from_env(&c->smtp_url, "ST_SMTP_URL");
-	from_env(&c->smtp_user, "ST_SMTP_USER");
-	from_env(&c->smtp_password, "ST_SMTP_PASSWORD");
-	from_env(&c->mail_from, "ST_MAIL_FROM");
-	from_env(&c->sms_from, "ST_TEXT_FROM");
-	from_env(&c->link_base, "ST_LINK_BASE");
-	from_env(&c->templates, "ST_TEMPLATES");
+	st_config_env(env, config_slot, c);
 	return 0;
 }
 
@@ -256,27 +229,13 @@ utc(const char *s)
 	return t;
 }
 
-/* Minute of the day of t in zone. */
-static int
-local_minute(time_t t, const char *zone)
-{
-	char s[32];
-
-	st_time_local(t, zone, s);
-	return atoi(s + 11) * 60 + atoi(s + 14);
-}
-
 /* The first moment at or after t within sending hours in zone. */
 static time_t
 sendable_from(time_t t, const char *zone, int qs, int qe)
 {
-	int m = local_minute(t, zone);
-	int ok = qs == qe || (qs < qe ? m >= qs && m < qe : m >= qs || m < qe);
+	time_t change;
 
-	if (ok)
-		return t;
-	t -= t % 60;
-	return t + (time_t)(((qs - m) + 1440) % 1440) * 60;
+	return st_tz_window(t, zone, qs, qe, &change) ? t : change;
 }
 
 /* "YYYY-MM-DD HH:MM" of t local to zone. */

@@ -279,50 +279,28 @@ config_slot(void *arg, const char *key)
 	return NULL;
 }
 
-static int
-read_config(struct st_text_config *c, const char *path, int must_exist, struct st_error *err)
-{
-	return st_config_read(path, must_exist, config_slot, c, err);
-}
-
 int
 st_text_config_load(struct st_text_config *c, const char *path, struct st_error *err)
 {
 	static const char *const env[][2] = { { "TWILIO_ACCOUNT_SID", "account_sid" },
 		{ "TWILIO_AUTH_TOKEN", "auth_token" }, { "ST_TWILIO_BASE_URL", "base_url" },
-		{ "ST_TEXT_FROM", "from" } };
-	const char *e;
-	size_t i;
-	int rc;
+		{ "ST_TEXT_FROM", "from" }, { NULL, NULL } };
+	int rc, named;
 
 	memset(c, 0, sizeof(*c));
 	if (path) {
-		rc = read_config(c, path, 1, err);
-	} else if ((e = getenv("ST_TEXT_CONFIG")) != NULL && *e) {
-		rc = read_config(c, e, 1, err);
+		rc = st_config_read(path, 1, config_slot, c, err);
 	} else {
-		struct st_buf p = { 0 };
-		const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+		char *p = st_config_path("ST_TEXT_CONFIG", "text.conf", &named);
 
-		if (xdg && *xdg)
-			st_buf_printf(&p, "%s/st/text.conf", xdg);
-		else if (home && *home)
-			st_buf_printf(&p, "%s/.config/st/text.conf", home);
-		rc = p.s ? read_config(c, p.s, 0, err) : 0;
-		st_buf_free(&p);
+		rc = p ? st_config_read(p, named, config_slot, c, err) : 0;
+		free(p);
 	}
 	if (rc < 0) {
 		st_text_config_free(c);
 		return -1;
 	}
-	for (i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
-		if ((e = getenv(env[i][0])) != NULL && *e) {
-			char **slot = config_slot(c, env[i][1]);
-
-			free(*slot);
-			*slot = st_xstrdup(e);
-		}
-	}
+	st_config_env(env, config_slot, c);
 	return 0;
 }
 

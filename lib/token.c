@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "st/db.h"
+#include "st/config.h"
 #include "st/error.h"
 #include "st/exit.h"
 #include "st/token.h"
@@ -43,18 +44,13 @@ static const char b64url[] =
 int
 st_secret_path(char *out, size_t n, struct st_error *err)
 {
-	const char *env = getenv("ST_SECRET_FILE"), *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = getenv("HOME");
+	char *p = st_config_path("ST_SECRET_FILE", "secret", NULL);
 	int len;
 
-	if (env && *env)
-		len = snprintf(out, n, "%s", env);
-	else if (xdg && *xdg == '/')
-		len = snprintf(out, n, "%s/st/secret", xdg);
-	else if (home && *home)
-		len = snprintf(out, n, "%s/.config/st/secret", home);
-	else
+	if (p == NULL)
 		return st_error_set(err, ST_EXIT_FAIL, "no secret file: set ST_SECRET_FILE or HOME");
+	len = snprintf(out, n, "%s", p);
+	free(p);
 	if (len < 0 || (size_t)len >= n)
 		return st_error_set(err, ST_EXIT_FAIL, "secret file name is too long");
 	return 0;
