@@ -111,10 +111,10 @@ cli_list_subs(const struct cli_sub *subs, size_t n)
 
 const struct cli_sub *
 cli_subcommand(const char *usage, const struct cli_sub *subs, size_t n, int argc, char **argv,
-    const struct option *opts, const char *given, int ngiven, int always)
+    const struct option *opts, const char *given, int ngiven, const int *common)
 {
 	const struct cli_sub *sub = NULL;
-	int nargs, common[2] = { 0, 0 };
+	int nargs;
 	size_t i;
 
 	if (optind == argc)
@@ -130,7 +130,6 @@ cli_subcommand(const char *usage, const struct cli_sub *subs, size_t n, int argc
 		    sub->minargs == sub->maxargs ? "" : nargs < sub->minargs ? "at least " : "at most ",
 		    nargs < sub->minargs ? sub->minargs : sub->maxargs,
 		    (nargs < sub->minargs ? sub->minargs : sub->maxargs) == 1 ? "" : "s");
-	common[0] = always;
 	cli_sub_options(usage, opts, given, ngiven, sub->opts, sizeof(sub->opts) /
 	    sizeof(sub->opts[0]), common, sub->name);
 	return sub;

@@ -36,7 +36,7 @@ void cli_list_options(const struct option *opts, const char *optstring);
 struct cli_sub {
 	const char *name;
 	int minargs, maxargs;
-	int opts[16];
+	int opts[24];
 };
 
 /* Print the subcommands' names, one per line (after cli_list_options). */
@@ -44,11 +44,11 @@ void cli_list_subs(const struct cli_sub *subs, size_t n);
 
 /* The subcommand argv[optind] names, among subs[0..n), once its number of
  * operands and the options given are checked: given[v] is set for each
- * option value v (< ngiven) that was given, and always is one every
- * subcommand takes. Any mismatch is a usage error. */
+ * option value v (< ngiven) that was given, and common (0-terminated) lists
+ * those every subcommand takes. Any mismatch is a usage error. */
 const struct cli_sub *cli_subcommand(const char *usage, const struct cli_sub *subs, size_t n,
     int argc, char **argv, const struct option *opts, const char *given, int ngiven,
-    int always);
+    const int *common);
 
 /* The contact who names (an id, an e-mail address or a phone number: see
  * st_contact_resolve), or die with the reason. */

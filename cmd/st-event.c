@@ -561,7 +561,7 @@ main(int argc, char **argv)
 		}
 	}
 	sub = cli_subcommand(usage, subs, sizeof(subs) / sizeof(subs[0]), argc, argv, longopts,
-	    a.given, O_LISTOPTS + 1, O_DB);
+	    a.given, O_LISTOPTS + 1, (const int[]){ O_DB, 0 });
 	if ((a.lat != NULL) != (a.lon != NULL))
 		cli_usage_error(usage, "--lat and --lon go together");
 	if (a.lat) {

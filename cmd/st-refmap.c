@@ -488,7 +488,7 @@ main(int argc, char **argv)
 		}
 	}
 	sub = cli_subcommand(usage, subs, sizeof(subs) / sizeof(subs[0]), argc, argv, longopts,
-	    a.given, O_LISTOPTS + 1, O_DB);
+	    a.given, O_LISTOPTS + 1, (const int[]){ O_DB, 0 });
 	nargs = argc - optind - 1;
 	if (st_db_open(&db, a.dbpath, &err) < 0)
 		cli_die_err(&err);

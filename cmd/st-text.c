@@ -112,21 +112,17 @@ static const struct option longopts[] = {
 
 #define DELIVERY_OPTS O_FROM, O_RATE, O_TRANSPORT, O_SPOOL, O_PARALLEL, O_TIMEOUT, O_MAXWAIT
 #define FORMAT_OPTS 'f', 'H', O_CSV, O_TSV, O_JSON, O_TABLE
-static const struct sub {
-	const char *name;
-	int nargs;       /* operands; -1: at most one (a file) */
-	int opts[24];
-} subs[] = {
-	{ "deliver", 0, { DELIVERY_OPTS, O_CHANNEL, O_HOURS } },
-	{ "done", 1, { 0 } },
-	{ "inbox", 0, { O_LIST, FORMAT_OPTS, DELIVERY_OPTS } },
-	{ "opt-out", 1, { O_CHANNEL } },
-	{ "reply", 1, { 'm', O_CHANNEL, O_QUEUE, DELIVERY_OPTS } },
-	{ "send", -1, { 'm', O_LANGMSG, O_CAMPAIGN, O_CHANNEL, O_HOURS, O_TZ, O_ALLOW, O_DRY, O_QUEUE,
-	  DELIVERY_OPTS } },
-	{ "sync", 0, { O_FROM, O_SINCE, O_CHANNEL } },
-	{ "thread", 1, { FORMAT_OPTS } },
-	{ "webhook", 0, { O_URL } },
+static const struct cli_sub subs[] = {
+	{ "deliver", 0, 0, { DELIVERY_OPTS, O_CHANNEL, O_HOURS } },
+	{ "done", 1, 1, { 0 } },
+	{ "inbox", 0, 0, { O_LIST, FORMAT_OPTS, DELIVERY_OPTS } },
+	{ "opt-out", 1, 1, { O_CHANNEL } },
+	{ "reply", 1, 1, { 'm', O_CHANNEL, O_QUEUE, DELIVERY_OPTS } },
+	{ "send", 0, 1, { 'm', O_LANGMSG, O_CAMPAIGN, O_CHANNEL, O_HOURS, O_TZ, O_ALLOW, O_DRY,
+	  O_QUEUE, DELIVERY_OPTS } },
+	{ "sync", 0, 0, { O_FROM, O_SINCE, O_CHANNEL } },
+	{ "thread", 1, 1, { FORMAT_OPTS } },
+	{ "webhook", 0, 0, { O_URL } },
 };
 
 struct args {
@@ -149,17 +145,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static long
-contact_arg(sqlite3 *db, const char *who)
-{
-	struct st_error err = { 0 };
-	long id;
-
-	if (st_contact_resolve(db, who, &id, &err) < 0)
-		cli_die_err(&err);
-	return id;
 }
 
 /* The sending numbers: --from, else the config's 'from'; each a valid number. */
@@ -329,15 +314,6 @@ static struct st_out *
 new_out(const struct args *a)
 {
 	return st_out_new(stdout, a->fmt >= 0 ? a->fmt : ST_FMT_CSV, a->header);
-}
-
-static void
-close_out(struct st_out *out, int rc, struct st_error *err)
-{
-	if (st_out_close(out) < 0 && rc == 0)
-		cli_die(ST_EXIT_FAIL, "cannot write output: %s", strerror(errno));
-	if (rc < 0)
-		cli_die_err(err);
 }
 
 struct syncing {
@@ -718,21 +694,21 @@ run(sqlite3 *db, const char *cmd, char **argv, struct args *a, int *status)
 		} else {
 			out = new_out(a);
 			rc = st_inbox_list(db, out, &n, &err);
-			close_out(out, rc, &err);
+			cli_close_out(out, rc, &err);
 		}
 	} else if (strcmp(cmd, "thread") == 0) {
 		out = new_out(a);
-		rc = st_inbox_thread(db, contact_arg(db, argv[0]), out, &n, &err);
-		close_out(out, rc, &err);
+		rc = st_inbox_thread(db, cli_contact(db, argv[0]), out, &n, &err);
+		cli_close_out(out, rc, &err);
 	} else if (strcmp(cmd, "reply") == 0) {
 		if (a->message == NULL)
 			cli_usage_error(usage, "reply needs a message: -m TEXT");
-		*status = reply_now(db, a, contact_arg(db, argv[0]), a->message, 0);
+		*status = reply_now(db, a, cli_contact(db, argv[0]), a->message, 0);
 	} else if (strcmp(cmd, "done") == 0) {
-		if (st_inbox_done(db, contact_arg(db, argv[0]), &err) < 0)
+		if (st_inbox_done(db, cli_contact(db, argv[0]), &err) < 0)
 			cli_die_err(&err);
 	} else if (strcmp(cmd, "opt-out") == 0) {
-		if (st_text_opt_out(db, contact_arg(db, argv[0]), a->channel, &err) < 0)
+		if (st_text_opt_out(db, cli_contact(db, argv[0]), a->channel, &err) < 0)
 			cli_die_err(&err);
 	}
 }
@@ -761,10 +737,9 @@ main(int argc, char **argv)
 {
 	struct args a = { 0 };
 	struct st_error err = { 0 };
-	const struct sub *sub = NULL;
+	const struct cli_sub *sub;
 	sqlite3 *db;
-	size_t i;
-	int c, status = 0, nargs;
+	int c, status = 0;
 
 	cli_init("st-text");
 	/* SQLite's per-statement buffers sit at the top of the heap: without this, glibc
@@ -840,8 +815,7 @@ main(int argc, char **argv)
 			return 0;
 		case O_LISTOPTS:
 			cli_list_options(longopts, shortopts);
-			for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-				printf("%s\n", subs[i].name);
+			cli_list_subs(subs, sizeof(subs) / sizeof(subs[0]));
 			return 0;
 		default:
 			fputs(usage, stderr);
@@ -849,24 +823,8 @@ main(int argc, char **argv)
 			return ST_EXIT_USAGE;
 		}
 	}
-	if (optind == argc)
-		cli_usage_error(usage, "no subcommand");
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (strcmp(subs[i].name, argv[optind]) == 0)
-			sub = &subs[i];
-	if (sub == NULL)
-		cli_usage_error(usage, "unknown subcommand '%s'", argv[optind]);
-	nargs = argc - optind - 1;
-	if (sub->nargs >= 0 ? nargs != sub->nargs : nargs > 1)
-		cli_usage_error(usage, "'%s' takes %s%d argument%s", sub->name, sub->nargs < 0 ?
-		    "at most " : "", sub->nargs < 0 ? 1 : sub->nargs, sub->nargs == 1 || sub->nargs < 0 ?
-		    "" : "s");
-	{
-		static const int common[] = { O_DB, O_CONFIG, 'v', 0 };
-
-		cli_sub_options(usage, longopts, a.given, O_LISTOPTS + 1, sub->opts,
-		    sizeof(sub->opts) / sizeof(sub->opts[0]), common, sub->name);
-	}
+	sub = cli_subcommand(usage, subs, sizeof(subs) / sizeof(subs[0]), argc, argv, longopts,
+	    a.given, O_LISTOPTS + 1, (const int[]){ O_DB, O_CONFIG, 'v', 0 });
 	if (st_text_config_load(&a.cfg, a.config, &err) < 0)
 		cli_die_err(&err);
 	a.quiet_start = 9 * 60;
@@ -881,7 +839,7 @@ main(int argc, char **argv)
 		cli_die_err(&err);
 	/* A blast touches the queue's pages over and over: keep them (16 MB). */
 	sqlite3_exec(db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
-	run(db, argv[optind], argv + optind + 1, &a, &status);
+	run(db, sub->name, argv + optind + 1, &a, &status);
 	st_db_close(db);
 	st_text_config_free(&a.cfg);
 	st_strv_free(a.langs);
