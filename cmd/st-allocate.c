@@ -154,11 +154,7 @@ main(int argc, char **argv)
 			cli_die_err(&err);
 		/* In the database a volunteer is a contact: any way of naming one will do. */
 		if (explain && turfs == NULL) {
-			long contact;
-
-			if (st_contact_resolve(db, explain, &contact, &err) < 0)
-				cli_die_err(&err);
-			snprintf(id, sizeof(id), "%ld", contact);
+			snprintf(id, sizeof(id), "%ld", cli_contact(db, explain));
 			explain = id;
 		}
 	}
@@ -194,13 +190,10 @@ main(int argc, char **argv)
 	out = st_out_new(stdout, fmt, header);
 	rc = coverage ? st_alloc_write_coverage(a, out, &err) : explain ?
 	    st_alloc_explain(a, explain, out, &err) : st_alloc_write(a, out, &err);
-	if (st_out_close(out) < 0 && rc == 0)
-		cli_die(ST_EXIT_FAIL, "cannot write output: %s", strerror(errno));
-	if (rc < 0)
-		cli_die_err(&err);
+	cli_close_out(out, rc, &err);
 	st_alloc_free(a);
 	if (db)
-		sqlite3_close(db);
+		st_db_close(db);
 	cli_check_stdout();
 	return refused ? ST_EXIT_FAIL : 0;
 }

@@ -370,7 +370,6 @@ from_csv(sqlite3 *db, const char *kind, long event, const struct args *a)
 	    res.inserted, res.updated, res.unchanged);
 }
 
-/* Run subcommand cmd; any failure exits with its status. */
 /* Apply a confirm or cancel link's token: prints "RSVP,RESULT". */
 static void
 by_token(sqlite3 *db, const char *action, const char *token)

@@ -208,6 +208,7 @@ text_part(struct st_buf *out, const char *text)
 int
 st_mime_write(const struct st_mail *m, struct st_buf *out, struct st_error *err)
 {
+	struct st_buf ics = { 0 };
 	char bnd[2][64];
 	uint64_t h;
 
@@ -258,13 +259,16 @@ st_mime_write(const struct st_mail *m, struct st_buf *out, struct st_error *err)
 	st_buf_printf(out, "--%s\r\n", bnd[1]);
 	st_buf_printf(out, "Content-Type: text/calendar; charset=UTF-8; method=%s\r\n"
 	    "Content-Transfer-Encoding: base64\r\n\r\n", m->ical_method);
-	st_mime_base64(out, m->ical, strlen(m->ical));
+	/* The invite goes in twice, inline and as the .ics: encode it once. */
+	st_mime_base64(&ics, m->ical, strlen(m->ical));
+	st_buf_add(out, ics.s, ics.len);
 	st_buf_printf(out, "--%s--\r\n", bnd[1]);
 	st_buf_printf(out, "--%s\r\n", bnd[0]);
 	st_buf_adds(out, "Content-Type: application/ics; name=\"invite.ics\"\r\n"
 	    "Content-Disposition: attachment; filename=\"invite.ics\"\r\n"
 	    "Content-Transfer-Encoding: base64\r\n\r\n");
-	st_mime_base64(out, m->ical, strlen(m->ical));
+	st_buf_add(out, ics.s, ics.len);
+	st_buf_free(&ics);
 	st_buf_printf(out, "--%s--\r\n", bnd[0]);
 	return 0;
 }

@@ -1,12 +1,9 @@
 /* The st-remind scheduler: what is due at a moment, queued once into the outbox. */
 #include <ctype.h>
 #include <stdarg.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "st/config.h"
 #include "st/db.h"

@@ -101,7 +101,7 @@ smtp_submit(struct st_transport *t, const struct st_outmsg *m, struct st_error *
 		d->kind = ST_DLV_REJECTED;
 		d->reason = code == 550 || code == 551 || code == 553 ? ST_REJ_INVALID : ST_REJ_OTHER;
 		/* Refused credentials or sender: no message can go until fixed. */
-		if (rc == CURLE_LOGIN_DENIED || code == 530 || code == 535)
+		if (code == 530 || code == 535)
 			d->fatal = 1;
 	} else if (code >= 400 || code == 0) {
 		/* A timeout once the body went out may have been taken. */

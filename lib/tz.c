@@ -111,7 +111,8 @@ st_time_parse(const char *s, const char *zone, time_t *out, struct st_error *err
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
-	if (has_off) {
+	/* UTC needs no trip through the zone database (a stat and two tzsets). */
+	if (has_off || (zone && strcmp(zone, "UTC") == 0)) {
 		*out = timegm(&tm) - off;
 		return 0;
 	}

@@ -17,7 +17,7 @@
  *   volunteer (required: a label; in the database, a contact id, e-mail or
  *   phone), name, pref ("turf:KEY", "neighbourhood:NAME", "region:NAME" or
  *   "anywhere"), rank (1 is the first choice; empty: unranked, as good as a
- *   first choice), available (';'-separated shift labels and windows
+ *   first choice), available (comma-separated shift labels and windows
  *   "START/END"), lat, lon, zip (home, for travel).
  *
  * The model: a volunteer may go to a shift of a turf that one of their

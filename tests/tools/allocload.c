@@ -51,6 +51,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "allocload: %s\n", err.msg);
 	st_csvin_close(r);
 	fclose(fp);
-	sqlite3_close(db);
+	st_db_close(db);
 	return rc < 0 ? err.status : 0;
 }

@@ -232,7 +232,7 @@ test_database(void)
 	    "no code for a contact that does not exist");
 	ok(st_code_owner(db, code, &owner, &err) == 1 && owner == 2, "the code's owner");
 	is_int(st_code_owner(db, "ZZZZZZZ", &owner, &err), 0, "nobody has an unknown code");
-	sqlite3_close(db);
+	st_db_close(db);
 	st_token_key_free(k);
 }
 
