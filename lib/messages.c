@@ -440,13 +440,6 @@ st_text_reply(sqlite3 *db, long contact, const char *channel, char **from, const
 	it.to = to;
 	it.body = body;
 	it.key = key;
-	{
-		int ucs2;
-		long units;
-
-		it.segments = st_sms_segments(body, &ucs2, &units);
-		it.encoding = ucs2 ? "UCS-2" : "GSM-7";
-	}
 	if (st_db_begin(db, err) < 0)
 		return -1;
 	st_now_iso(now);
@@ -541,8 +534,6 @@ st_text_receive(sqlite3 *db, const struct st_inbound *in, const char *help_reply
 		struct st_outbox_item it = { 0 };
 		char key[200];
 		long id;
-		int ucs2;
-		long units;
 
 		snprintf(key, sizeof(key), "help:%s:%s", in->provider, in->provider_id);
 		it.contact_id = contact;
@@ -551,8 +542,6 @@ st_text_receive(sqlite3 *db, const struct st_inbound *in, const char *help_reply
 		it.to = in->from;
 		it.body = help_reply;
 		it.key = key;
-		it.segments = st_sms_segments(help_reply, &ucs2, &units);
-		it.encoding = ucs2 ? "UCS-2" : "GSM-7";
 		if (st_outbox_enqueue(db, &it, &id, err) < 0)
 			goto fail;
 	}

@@ -18,6 +18,7 @@
 #include "st/error.h"
 #include "st/exit.h"
 #include "st/outbox.h"
+#include "st/text.h"
 #include "st/tz.h"
 #include "st/util.h"
 
@@ -55,21 +56,30 @@ iso(time_t t, char out[21])
 int
 st_outbox_enqueue(sqlite3 *db, const struct st_outbox_item *it, long *id, struct st_error *err)
 {
+	const char *channel = it->channel ? it->channel : "sms", *encoding = it->encoding;
 	char now[21], nb[21];
-	long n;
+	long n, segments = it->segments;
 
 	if (it->key == NULL || *it->key == '\0')
 		return st_error_set(err, ST_EXIT_FAIL, "a message needs an idempotency key");
 	if (st_channel_bit(it->channel) == 0)
 		return st_error_set(err, ST_EXIT_USAGE, "unknown channel '%s'", it->channel);
+	/* A text's segments and encoding, for the record, unless the caller has them. */
+	if (segments == 0 && strcmp(channel, "email") != 0 && it->body) {
+		int ucs2;
+		long units;
+
+		segments = st_sms_segments(it->body, &ucs2, &units);
+		encoding = ucs2 ? "UCS-2" : "GSM-7";
+	}
 	st_now_iso(now);
 	iso(it->not_before ? it->not_before : time(NULL), nb);
 	n = st_db_execf(db, err, "INSERT INTO messages(contact_id, direction, channel, idem_key, "
 	    "campaign, from_addr, to_addr, subject, body, status, not_before, tz, segments, encoding, "
 	    "created_at, updated_at) VALUES (?1, 'out', ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, "
 	    "?10, ?11, ?12, ?13, ?13) ON CONFLICT(idem_key) DO NOTHING", "Ittttttttt" "Itt",
-	    it->contact_id, it->channel ? it->channel : "sms", it->key, it->campaign, it->from, it->to,
-	    it->subject, it->body, nb, it->tz, (long)it->segments, it->encoding, now);
+	    it->contact_id, channel, it->key, it->campaign, it->from, it->to, it->subject, it->body,
+	    nb, it->tz, segments, encoding, now);
 	if (n < 0)
 		return -1;
 	if (n == 1) {

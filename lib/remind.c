@@ -406,13 +406,6 @@ enqueue(struct tick *k, long contact, const char *channel, const char *from, con
 	it.campaign = "remind";
 	it.tz = tz;
 	it.not_before = not_before > k->o->now ? not_before : 0;
-	if (strcmp(channel, "sms") == 0) {
-		int ucs2;
-		long units;
-
-		it.segments = st_sms_segments(body, &ucs2, &units);
-		it.encoding = ucs2 ? "UCS-2" : "GSM-7";
-	}
 	if ((rc = st_outbox_enqueue(k->db, &it, &id, err)) < 0)
 		return -1;
 	if (rc == 1) {

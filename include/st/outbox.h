@@ -94,7 +94,7 @@ struct st_outbox_item {
 	const char *campaign;    /* may be NULL */
 	const char *tz;          /* recipient's zone for quiet hours; NULL: none applies */
 	time_t not_before;       /* 0: now */
-	int segments;            /* for the record; 0 if unknown */
+	int segments;            /* for the record; 0: counted from body (not e-mail) */
 	const char *encoding;
 };
 
