@@ -63,9 +63,9 @@ st_rsvp_token_apply(sqlite3 *db, const struct st_token_key *k, const char *actio
 	struct st_token_claims c = { 0 };
 	enum st_token_status s;
 	sqlite3_stmt *st;
-	long found = 0, shift = 0, promoted = 0;
+	long found = 0, shift = 0;
 	char *status;
-	int rc;
+	int rc, ended;
 
 	*result = NULL;
 	if (st_rsvp_purpose(action, 0, purpose) < 0)
@@ -112,36 +112,24 @@ st_rsvp_token_apply(sqlite3 *db, const struct st_token_key *k, const char *actio
 	status = st_db_textf(db, err, &rc, "SELECT status FROM rsvps WHERE id = ?", "i", found);
 	if (rc < 0)
 		return -1;
+	ended = strcmp(status, "no") == 0 || strcmp(status, "cancelled") == 0;
+	free(status);
 	if (strcmp(action, "cancel") == 0) {
-		if (strcmp(status, "no") == 0 || strcmp(status, "cancelled") == 0) {
-			free(status);
+		if (ended) {
 			*result = "already cancelled";
 			return 0;
 		}
-		free(status);
-		if (st_rsvp_cancel(db, shift, c.contact, &promoted, err) < 0)
+		if (st_rsvp_cancel(db, shift, c.contact, NULL, err) < 0)
 			return -1;
 		*result = "cancelled";
 		return 0;
 	}
-	if (strcmp(status, "no") == 0 || strcmp(status, "cancelled") == 0) {
-		free(status);
+	if (ended)
 		return st_error_set(err, ST_EXIT_DATA, "RSVP %ld is cancelled", found);
-	}
-	{
-		/* A waitlisted RSVP stays waitlisted: confirming is not a place. */
-		struct st_rsvp_in in = { strcmp(status, "maybe") == 0 ? "yes" : NULL, NULL, 0, 1,
-			1, 0 };
-
-		if (strcmp(status, "waitlisted") == 0)
-			rc = (int)st_db_execf(db, err, "UPDATE rsvps SET confirmed = 1 WHERE id = ?", "i",
-			    found);
-		else
-			rc = st_rsvp_set(db, shift, c.contact, &in, NULL, NULL, err);
-		free(status);
-		if (rc < 0)
-			return -1;
-	}
+	/* A yes, confirmed: a maybe becomes a yes, a waitlisted RSVP keeps its place in line. */
+	if (st_rsvp_set(db, shift, c.contact, &(struct st_rsvp_in){ "yes", NULL, 0, 1, 1, 0 }, NULL,
+	    NULL, err) < 0)
+		return -1;
 	*result = "confirmed";
 	return 0;
 }
