@@ -296,17 +296,20 @@ status_column(const char *channel)
 }
 
 static const char *const reasons[] = { "opted out of sms", "opted out of whatsapp",
-	"opted out of email", "phone invalid", "phone landline" };
+	"opted out of email", "phone invalid", "phone landline", "phone not usable" };
 
-/* Why the contact must not get it now: opted out of the channel, or a bad number. */
-static const char *
-refusal(struct run *r, const struct item *it, struct st_error *err)
+/* Why the contact must not get it now (*why, NULL if nothing stands in the
+ * way): opted out of the channel, or a bad number. -1 on a database error. */
+static int
+refusal(struct run *r, const struct item *it, const char **why, struct st_error *err)
 {
+	size_t i;
 	char *v;
 	int rc;
 
+	*why = NULL;
 	if (it->contact <= 0)
-		return NULL;
+		return 0;
 	v = st_db_textf(r->db, err, &rc, strcmp(it->channel, "whatsapp") == 0 ?
 	    "SELECT CASE WHEN whatsapp_status = 'opted_out' THEN 'opted out of whatsapp' "
 	    "WHEN phone_status IS NOT NULL THEN 'phone ' || phone_status END FROM contacts WHERE id = ?1" :
@@ -316,13 +319,15 @@ refusal(struct run *r, const struct item *it, struct st_error *err)
 	    "SELECT CASE WHEN sms_status = 'opted_out' THEN 'opted out of sms' "
 	    "WHEN phone_status IS NOT NULL THEN 'phone ' || phone_status END FROM contacts WHERE id = ?1",
 	    "i", it->contact);
-	if (v == NULL)
-		return NULL;
-	/* A constant string for the caller, one of the possible reasons. */
-	for (rc = 0; rc < 4 && strcmp(v, reasons[rc]) != 0; rc++)
-		;
+	if (rc < 0)
+		return -1;
+	/* A constant string for the caller, one of the possible reasons; a phone
+	 * state set some other way still stops the message. */
+	for (i = 0; v && *why == NULL && i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (strcmp(v, reasons[i]) == 0 || i + 1 == sizeof(reasons) / sizeof(reasons[0]))
+			*why = reasons[i];
 	free(v);
-	return reasons[rc];
+	return 0;
 }
 
 static void
@@ -480,9 +485,11 @@ claim(struct run *r, long want, struct st_error *err)
 	/* Refuse or defer what must not go now; the rest wait for their slot. */
 	for (i = 0; i < ngot; i++) {
 		struct item *it = got[i];
-		const char *why = refusal(r, it, err);
+		const char *why;
 		time_t next;
 
+		if (refusal(r, it, &why, err) < 0)
+			goto fail;
 		if (why) {
 			if (st_db_execf(r->db, err, "UPDATE messages SET status = 'cancelled', error = ?2, "
 			    "claimed_by = NULL, lease_until = NULL, updated_at = ?3 WHERE id = ?1", "itt",
