@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +193,7 @@ FILE *
 cli_output_open(struct cli_output *o, const char *path)
 {
 	static int registered;
+	struct stat sb;
 	size_t i;
 	int fd;
 
@@ -203,9 +205,21 @@ cli_output_open(struct cli_output *o, const char *path)
 			break;
 		}
 
-	o->path = st_xstrdup(path);
-	o->tmp = st_xmalloc(strlen(path) + 16);
-	sprintf(o->tmp, "%s.tmpXXXXXX", path);
+	/* A device or pipe (/dev/stderr, a FIFO) is written as it is: renaming a
+	 * file over it would replace it. A symbolic link (/dev/stdout to a file)
+	 * is followed, so that the file it names is what is replaced. */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		o->path = st_xstrdup(path);
+		o->tmp = NULL;
+		if ((o->fp = fopen(path, "w")) == NULL)
+			cli_die(ST_EXIT_FAIL, "cannot write '%s': %s", path, strerror(errno));
+		return o->fp;
+	}
+	o->path = realpath(path, NULL);
+	if (o->path == NULL)
+		o->path = st_xstrdup(path);
+	o->tmp = st_xmalloc(strlen(o->path) + 16);
+	sprintf(o->tmp, "%s.tmpXXXXXX", o->path);
 	fd = mkstemp(o->tmp);
 	if (fd < 0)
 		cli_die(ST_EXIT_FAIL, "cannot create '%s': %s", path, strerror(errno));
@@ -221,15 +235,22 @@ cli_output_commit(struct cli_output *o)
 	forget(o);
 	if (o->fp == NULL)
 		return;
-	if (fflush(o->fp) != 0 || ferror(o->fp) || fsync(fileno(o->fp)) != 0) {
+	if (fflush(o->fp) != 0 || ferror(o->fp) || (o->tmp && fsync(fileno(o->fp)) != 0)) {
 		int e = errno;
 
 		cli_output_abort(o);
 		cli_die(ST_EXIT_FAIL, "cannot write '%s': %s", o->path, strerror(e));
 	}
-	fclose(o->fp);
+	if (fclose(o->fp) != 0) {
+		int e = errno;
+
+		o->fp = NULL;
+		if (o->tmp)
+			unlink(o->tmp);
+		cli_die(ST_EXIT_FAIL, "cannot write '%s': %s", o->path, strerror(e));
+	}
 	o->fp = NULL;
-	if (rename(o->tmp, o->path) != 0) {
+	if (o->tmp && rename(o->tmp, o->path) != 0) {
 		int e = errno;
 
 		unlink(o->tmp);
@@ -248,7 +269,8 @@ cli_output_abort(struct cli_output *o)
 		return;
 	fclose(o->fp);
 	o->fp = NULL;
-	unlink(o->tmp);
+	if (o->tmp)
+		unlink(o->tmp);
 	free(o->tmp);
 	free(o->path);
 	o->tmp = o->path = NULL;

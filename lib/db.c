@@ -282,6 +282,10 @@ st_db_open(sqlite3 **out, const char *path, struct st_error *err)
 			created = 1;
 		}
 	}
+	/* No memory statistics: keeping them takes a lock that every allocation of
+	 * every thread contends for (an import's reader thread has a connection of
+	 * its own). Only possible before SQLite's first use. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 	    SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
 		st_error_db(err, db, "cannot open database '%s'", path);

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "import_priv.h"
 #include "st/out.h"
 #include "st/refmap.h"
+#include "st/rowpipe.h"
 #include "st/util.h"
 
 #define COL_EXTRA (-1)
@@ -48,16 +50,30 @@ struct imp {
 	uint64_t seed;
 	char now[21];
 	struct stmt ins, differs, log, upd, upd_extra;
-	sqlite3_stmt *tag, *savepoint, *release, *rollback_to, *lookup[32], **json_k, **ins_extra_k;
+	sqlite3_stmt *tag, *savepoint, *release, *rollback_to, *lookup[32], *ins_extra;
 	long *tag_ids;
 	size_t ntags;
-	/* the row being imported */
+	/* the row being imported (see decode_row) */
 	const char **val;           /* per field: normalized value or NULL */
+	size_t *vlen;
+	const char *extra;          /* its other columns as a JSON object */
+	size_t extra_len;
+	uint64_t hash;
+	struct st_buf norm, extra_buf;  /* a contact read back (load_contact) */
+};
+
+/* The reader thread's side: it normalizes each row and encodes its other
+ * columns as JSON (SQLite's json_object, in a database of its own) while the
+ * caller writes the rows before it. */
+struct prep {
+	const struct imp *m;        /* the mapping, read only */
+	sqlite3 *jdb;
+	sqlite3_stmt **json_k;      /* SELECT json_object(...), by number of pairs */
+	const char **val;
 	size_t *vlen;
 	const char **ekey, **eval;  /* extra pairs */
 	size_t *elen, nextra;
 	struct st_buf norm;
-	struct st_buf extra;
 	uint64_t hash;
 };
 
@@ -292,9 +308,9 @@ prepare(struct imp *m)
 	if (!m->savepoint || !m->release || !m->rollback_to)
 		goto fail;
 	st_buf_free(&sql);
-	m->json_k = st_xcalloc(m->ncols + 2, sizeof(*m->json_k));
-	m->ins_extra_k = st_xcalloc(m->ncols + 2, sizeof(*m->ins_extra_k));
-	return m->tag ? 0 : -1;
+	m->ins_extra = st_db_prepare(m->db, "INSERT INTO contact_extra(contact_id, extra) VALUES "
+	    "(?, ?)", m->err);
+	return m->tag && m->ins_extra ? 0 : -1;
 fail:
 	st_buf_free(&sql);
 	return -1;
@@ -331,7 +347,7 @@ bind_row(struct imp *m, struct stmt *s, sqlite3_int64 id)
 		else
 			sqlite3_bind_null(s->st, i + 1);
 	}
-	bind_text(s, P_EXTRA, m->extra.s, (int)m->extra.len);
+	bind_text(s, P_EXTRA, m->extra, (int)m->extra_len);
 	bind_int(s, P_HASH, (sqlite3_int64)m->hash);
 	bind_int(s, P_IMPORT, m->import_id);
 	bind_text(s, P_SOURCE, m->o->source, -1);
@@ -339,50 +355,35 @@ bind_row(struct imp *m, struct stmt *s, sqlite3_int64 id)
 	bind_int(s, P_ID, id);
 }
 
-/* A statement, cached by the number of extra pairs, that runs prefix, then
- * json_object() over the row's extra pairs (built by SQLite), then suffix; the
- * pairs are bound after the parameters of prefix. */
-static sqlite3_stmt *
-json_stmt(struct imp *m, sqlite3_stmt **cache, const char *prefix, const char *suffix)
+/* The row's extra pairs as a JSON object (built by SQLite), appended to out. */
+static int
+encode_extra(struct prep *p, struct st_buf *out, struct st_error *err)
 {
-	sqlite3_stmt *st = cache[m->nextra];
-	int first;
+	sqlite3_stmt *st = p->json_k[p->nextra];
 	size_t i;
 
 	if (st == NULL) {
 		struct st_buf sql = { 0 };
 
-		st_buf_printf(&sql, "%sjson_object(", prefix);
-		for (i = 0; i < m->nextra; i++)
+		st_buf_adds(&sql, "SELECT json_object(");
+		for (i = 0; i < p->nextra; i++)
 			st_buf_adds(&sql, i ? ", ?, ?" : "?, ?");
-		st_buf_printf(&sql, ")%s", suffix);
-		st = cache[m->nextra] = st_db_prepare(m->db, sql.s, m->err);
+		st_buf_adds(&sql, ")");
+		st = p->json_k[p->nextra] = st_db_prepare(p->jdb, sql.s, err);
 		st_buf_free(&sql);
 		if (st == NULL)
-			return NULL;
+			return -1;
 	}
-	sqlite3_reset(st);
-	first = sqlite3_bind_parameter_count(st) - 2 * (int)m->nextra + 1;
-	for (i = 0; i < m->nextra; i++) {
-		sqlite3_bind_text(st, first + 2 * (int)i, m->ekey[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, first + 2 * (int)i + 1, m->eval[i], (int)m->elen[i],
-		    SQLITE_STATIC);
+	for (i = 0; i < p->nextra; i++) {
+		sqlite3_bind_text(st, 2 * (int)i + 1, p->ekey[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2 * (int)i + 2, p->eval[i], (int)p->elen[i], SQLITE_STATIC);
 	}
-	return st;
-}
-
-/* The row's extra columns as a JSON object in m->extra (for merging). */
-static int
-build_extra(struct imp *m)
-{
-	sqlite3_stmt *st = json_stmt(m, m->json_k, "SELECT ", "");
-
-	if (st == NULL)
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		st_error_db(err, p->jdb, "cannot encode the extra fields");
+		sqlite3_reset(st);
 		return -1;
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return fail_db(m, "cannot build the extra fields");
-	st_buf_reset(&m->extra);
-	st_buf_add(&m->extra, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	}
+	st_buf_add(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
 	sqlite3_reset(st);
 	return 0;
 }
@@ -454,68 +455,124 @@ st_import_trim(const char *s, size_t len, size_t *outlen)
 }
 
 static void
-add_extra(struct imp *m, size_t col, const char *s, size_t len)
+add_extra(struct prep *p, size_t col, const char *s, size_t len)
 {
 	s = st_import_trim(s, len, &len);
 	if (len == 0)
 		return;
-	m->ekey[m->nextra] = m->extra_key[col];
-	m->eval[m->nextra] = s;
-	m->elen[m->nextra] = len;
-	m->nextra++;
+	p->ekey[p->nextra] = p->m->extra_key[col];
+	p->eval[p->nextra] = s;
+	p->elen[p->nextra] = len;
+	p->nextra++;
 }
 
-/* Normalize the row into m->val and the extra pairs; 1 if it can be imported. */
-static int
-normalize_row(struct imp *m, const struct st_csv_row *row, int *ok)
+/* Normalize the row into p->val and the extra pairs: NULL if it can be
+ * imported, else why not (in reason). */
+static const char *
+normalize_row(struct prep *p, const struct st_csv_row *row, char *reason, size_t size)
 {
+	const struct imp *m = p->m;
 	size_t i, need = 0;
-	char reason[512];
 	int f;
 
-	*ok = 0;
-	if (st_import_row_bad(m->in, row, reason, sizeof(reason)))
-		return reject(m, row, "%s", reason);
+	if (st_import_row_bad(m->in, row, reason, size))
+		return reason;
 	for (f = 0; f < NF; f++)
-		m->val[f] = NULL;
-	m->nextra = 0;
-	need = 0;
+		p->val[f] = NULL;
+	p->nextra = 0;
 	for (i = 0; i < m->ncols; i++)
 		need += row->len[i] + 24;
 	/* Reserve once so pointers into norm stay valid for the whole row. */
-	st_buf_reset(&m->norm);
-	st_buf_grow(&m->norm, need);
-	m->hash = m->seed;
+	st_buf_reset(&p->norm);
+	st_buf_grow(&p->norm, need);
+	p->hash = m->seed;
 	for (i = 0; i < m->ncols; i++) {
 		const char *s = row->f[i];
 		size_t len = row->len[i];
 		int n, lossy;
 		char *out;
 
-		m->hash = st_hash(m->hash, s, len + 1);
+		p->hash = st_hash(p->hash, s, len + 1);
 		f = m->colfield[i];
 		if (f == COL_SKIP)
 			continue;
-		if (f == COL_EXTRA || m->val[f] != NULL) {
-			add_extra(m, i, s, len);
+		if (f == COL_EXTRA || p->val[f] != NULL) {
+			add_extra(p, i, s, len);
 			continue;
 		}
-		out = m->norm.s + m->norm.len;
+		out = p->norm.s + p->norm.len;
 		n = st_field_normalize(f, s, len, out, &lossy);
 		if (n > 0) {
-			m->val[f] = out;
-			m->vlen[f] = (size_t)n;
-			m->norm.len += (size_t)n + 1;
+			p->val[f] = out;
+			p->vlen[f] = (size_t)n;
+			p->norm.len += (size_t)n + 1;
 		}
 		if (n < 0 || lossy)
-			add_extra(m, i, s, len);
+			add_extra(p, i, s, len);
 	}
-	if (m->key_field >= 0 && m->val[m->key_field] == NULL)
-		return reject(m, row, "no valid %s to match on", st_contact_fields[m->key_field].name);
-	if (m->key_field < 0 && m->val[m->phone_f] == NULL && m->val[m->email_f] == NULL)
-		return reject(m, row, "no valid phone or email to match on");
-	*ok = 1;
-	return 0;
+	if (m->key_field >= 0 && p->val[m->key_field] == NULL)
+		snprintf(reason, size, "no valid %s to match on", st_contact_fields[m->key_field].name);
+	else if (m->key_field < 0 && p->val[m->phone_f] == NULL && p->val[m->email_f] == NULL)
+		snprintf(reason, size, "no valid phone or email to match on");
+	else
+		return NULL;
+	return reason;
+}
+
+/* On the reader thread: a row, encoded for decode_row. Either 'R' and why it
+ * is rejected, or 'K', its hash, each field (a 32-bit length, -1 for none,
+ * and the value with a NUL) and its extra columns as JSON. */
+static int
+encode_row(void *arg, const struct st_csv_row *row, struct st_buf *out, struct st_error *err)
+{
+	struct prep *p = arg;
+	char reason[512];
+	int f;
+
+	if (normalize_row(p, row, reason, sizeof(reason)) != NULL) {
+		st_buf_addc(out, 'R');
+		st_buf_adds(out, reason);
+		return 0;
+	}
+	st_buf_addc(out, 'K');
+	st_buf_add(out, &p->hash, sizeof(p->hash));
+	for (f = 0; f < NF; f++) {
+		int32_t len = p->val[f] ? (int32_t)p->vlen[f] : -1;
+
+		st_buf_add(out, &len, sizeof(len));
+		if (p->val[f]) {
+			st_buf_add(out, p->val[f], p->vlen[f]);
+			st_buf_addc(out, '\0');
+		}
+	}
+	return encode_extra(p, out, err);
+}
+
+/* Take an encoded row as the current one: 1, or 0 and its reject reason. */
+static int
+decode_row(struct imp *m, const char *d, size_t len, const char **reason)
+{
+	const char *end = d + len;
+	int f;
+
+	if (*d == 'R') {
+		*reason = d + 1;
+		return 0;
+	}
+	memcpy(&m->hash, d + 1, sizeof(m->hash));
+	d += 1 + sizeof(m->hash);
+	for (f = 0; f < NF; f++) {
+		int32_t n;
+
+		memcpy(&n, d, sizeof(n));
+		d += sizeof(n);
+		m->val[f] = n >= 0 ? d : NULL;
+		m->vlen[f] = n >= 0 ? (size_t)n : 0;
+		d += n >= 0 ? (size_t)n + 1 : 0;
+	}
+	m->extra = d;
+	m->extra_len = (size_t)(end - d);
+	return 1;
 }
 
 /* The contact the row's key names: 1 and *id / *hash, 0 if none, -1 on error. */
@@ -662,16 +719,14 @@ merge_into(struct imp *m, sqlite3_int64 id, int same_hash, const struct st_csv_r
 }
 
 static int
-import_row(struct imp *m, const struct st_csv_row *row)
+import_row(struct imp *m, const struct st_csv_row *row, const char *data, size_t len)
 {
 	sqlite3_int64 id = 0, hash = 0;
-	int ok, found = 0, has_hash = 0, rc;
-	sqlite3_stmt *st;
+	int found = 0, has_hash = 0, rc;
+	const char *reason;
 
-	if (normalize_row(m, row, &ok) < 0)
-		return -1;
-	if (!ok)
-		return 0;
+	if (!decode_row(m, data, len, &reason))
+		return reject(m, row, "%s", reason);
 	if (!m->bulk) {
 		if (m->key_field >= 0) {
 			found = lookup(m, m->key_field, &id, &hash, &has_hash);
@@ -686,8 +741,6 @@ import_row(struct imp *m, const struct st_csv_row *row)
 	if (found) {
 		int same = has_hash && (uint64_t)hash == m->hash;
 
-		if (!same && build_extra(m) < 0)
-			return -1;
 		return merge_into(m, id, same, row);
 	}
 	bind_row(m, &m->ins, 0);
@@ -695,12 +748,9 @@ import_row(struct imp *m, const struct st_csv_row *row)
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	id = sqlite3_last_insert_rowid(m->db);
-	st = json_stmt(m, m->ins_extra_k, "INSERT INTO contact_extra(contact_id, extra) VALUES (?, ",
-	    ")");
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if (step_done(m, st, "cannot write a contact") < 0)
+	sqlite3_bind_int64(m->ins_extra, 1, id);
+	sqlite3_bind_text(m->ins_extra, 2, m->extra, (int)m->extra_len, SQLITE_STATIC);
+	if (step_done(m, m->ins_extra, "cannot write a contact") < 0)
 		return -1;
 	m->res->inserted++;
 	return add_tags(m, id) < 0 ? -1 : refer(m, row, id);
@@ -770,8 +820,10 @@ load_contact(struct imp *m, sqlite3_stmt *st, sqlite3_int64 id)
 			m->norm.len += n + 1;
 		}
 	}
-	st_buf_reset(&m->extra);
-	st_buf_add(&m->extra, sqlite3_column_text(st, NF), (size_t)sqlite3_column_bytes(st, NF));
+	st_buf_reset(&m->extra_buf);
+	st_buf_add(&m->extra_buf, sqlite3_column_text(st, NF), (size_t)sqlite3_column_bytes(st, NF));
+	m->extra = m->extra_buf.s;
+	m->extra_len = m->extra_buf.len;
 	m->hash = (uint64_t)sqlite3_column_int64(st, NF + 1);
 	return 0;
 }
@@ -958,10 +1010,13 @@ make_tags(struct imp *m)
 
 int
 st_import_batch_finish(sqlite3 *db, long id, const struct st_import_result *r,
-    const char *analyze, struct st_error *err)
+    struct st_out *rejects, const char *analyze, struct st_error *err)
 {
 	char now[21];
 
+	if (rejects && st_out_flush(rejects) < 0)
+		return st_error_set(err, ST_EXIT_FAIL, "cannot write the rejects file: %s",
+		    strerror(errno));
 	st_now_iso(now);
 	if (st_db_execf(db, err, "UPDATE imports SET finished_at = ?1, rows_read = ?2, inserted = ?3, "
 	    "updated = ?4, unchanged = ?5, rejected = ?6 WHERE id = ?7", "tiiiiii", now, r->read,
@@ -1009,6 +1064,40 @@ set_journal(sqlite3 *db, const char *mode)
 	return ok;
 }
 
+static int
+prep_open(struct prep *p, const struct imp *m, struct st_error *err)
+{
+	p->m = m;
+	p->val = st_xcalloc((size_t)NF, sizeof(*p->val));
+	p->vlen = st_xcalloc((size_t)NF, sizeof(*p->vlen));
+	p->ekey = st_xcalloc(m->ncols + 1, sizeof(*p->ekey));
+	p->eval = st_xcalloc(m->ncols + 1, sizeof(*p->eval));
+	p->elen = st_xcalloc(m->ncols + 1, sizeof(*p->elen));
+	p->json_k = st_xcalloc(m->ncols + 2, sizeof(*p->json_k));
+	if (sqlite3_open_v2(":memory:", &p->jdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		return st_error_db(err, p->jdb, "cannot open an in-memory database");
+	return 0;
+}
+
+static void
+prep_free(struct prep *p)
+{
+	size_t i;
+
+	for (i = 0; p->json_k && i < p->m->ncols + 2; i++)
+		sqlite3_finalize(p->json_k[i]);
+	sqlite3_close(p->jdb);
+	free(p->json_k);
+	free(p->val);
+	free(p->vlen);
+	free(p->ekey);
+	free(p->eval);
+	free(p->elen);
+	st_buf_free(&p->norm);
+	memset(p, 0, sizeof(*p));
+}
+
 static void
 imp_free(struct imp *m)
 {
@@ -1026,12 +1115,7 @@ imp_free(struct imp *m)
 	st_referrer_free(m->referrer);
 	for (i = 0; i < sizeof(m->lookup) / sizeof(m->lookup[0]); i++)
 		sqlite3_finalize(m->lookup[i]);
-	for (i = 0; m->json_k && i < m->ncols + 2; i++) {
-		sqlite3_finalize(m->json_k[i]);
-		sqlite3_finalize(m->ins_extra_k[i]);
-	}
-	free(m->json_k);
-	free(m->ins_extra_k);
+	sqlite3_finalize(m->ins_extra);
 	for (i = 0; m->extra_key && i < m->ncols; i++)
 		free(m->extra_key[i]);
 	free(m->extra_key);
@@ -1039,11 +1123,8 @@ imp_free(struct imp *m)
 	free(m->tag_ids);
 	free(m->val);
 	free(m->vlen);
-	free(m->ekey);
-	free(m->eval);
-	free(m->elen);
 	st_buf_free(&m->norm);
-	st_buf_free(&m->extra);
+	st_buf_free(&m->extra_buf);
 	st_csvin_close(m->in);
 }
 
@@ -1053,7 +1134,11 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 {
 	struct imp m = { 0 };
 	struct saved_index si = { 0 };
+	struct prep p = { 0 };
+	struct st_rowpipe *pipe = NULL;
 	struct st_csv_row *row;
+	const char *data;
+	size_t len;
 	int rc, empty = 0, journal = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -1069,9 +1154,6 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	m.names = st_csvin_names(m.in);
 	m.val = st_xcalloc((size_t)NF, sizeof(*m.val));
 	m.vlen = st_xcalloc((size_t)NF, sizeof(*m.vlen));
-	m.ekey = st_xcalloc(m.ncols + 1, sizeof(*m.ekey));
-	m.eval = st_xcalloc(m.ncols + 1, sizeof(*m.eval));
-	m.elen = st_xcalloc(m.ncols + 1, sizeof(*m.elen));
 	if (o->rejects)
 		st_out_reject_columns(o->rejects, m.names, m.ncols, st_csvin_is_jsonl(m.in));
 	if (map_columns(&m) < 0) {
@@ -1105,18 +1187,23 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 		if (drop_indexes(&m, &si) < 0)
 			goto fail;
 	}
-	while ((rc = st_csvin_next(m.in, &row, err)) > 0) {
+	if (prep_open(&p, &m, err) < 0 || (pipe = st_rowpipe_start(m.in, encode_row, &p, err)) == NULL)
+		goto fail;
+	while ((rc = st_rowpipe_next(pipe, &row, &data, &len, err)) > 0) {
 		res->read++;
-		if (import_row(&m, row) < 0)
+		if (import_row(&m, row, data, len) < 0)
 			goto fail;
 		if (o->progress && (res->read & 0xffff) == 0)
-			o->progress(o->progress_arg, st_csvin_offset(m.in), res->read);
+			o->progress(o->progress_arg, st_rowpipe_offset(pipe), res->read);
 	}
+	st_rowpipe_stop(pipe);
+	pipe = NULL;
+	prep_free(&p);
 	if (rc < 0)
 		goto fail;
 	if (m.bulk && restore_indexes(&m, &si) < 0)
 		goto fail;
-	if (st_import_batch_finish(db, m.import_id, res, "PRAGMA analysis_limit = 0; "
+	if (st_import_batch_finish(db, m.import_id, res, o->rejects, "PRAGMA analysis_limit = 0; "
 	    "ANALYZE contacts; ANALYZE contact_tags", err) < 0)
 		goto fail;
 	if (o->dry_run) {
@@ -1132,6 +1219,8 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	imp_free(&m);
 	return 0;
 fail:
+	st_rowpipe_stop(pipe);
+	prep_free(&p);
 	st_db_rollback(db);
 	if (journal)
 		set_journal(db, "wal");

@@ -1035,7 +1035,7 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 		goto fail;
 	if (st_db_execf(db, err, "UPDATE imports SET contacts_added = ?1 WHERE id = ?2", "ii",
 	    res->contacts_added, a.import_id) < 0 ||
-	    st_import_batch_finish(db, a.import_id, res, "", err) < 0)
+	    st_import_batch_finish(db, a.import_id, res, o->rejects, "", err) < 0)
 		goto fail;
 	if (o->dry_run)
 		st_db_rollback(db);

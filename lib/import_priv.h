@@ -15,9 +15,11 @@ struct st_out;
 int st_import_batch_start(sqlite3 *db, const char *kind, const struct st_import_opts *o,
     const char *now, long *id, struct st_error *err);
 
-/* Record batch id's counts when it ends, then run analyze (SQL). */
+/* Record batch id's counts when it ends, then run analyze (SQL). Fails if
+ * the rejects file (if any) could not be written: the rows it lists must not
+ * be lost, so the caller then rolls the batch back. */
 int st_import_batch_finish(sqlite3 *db, long id, const struct st_import_result *r,
-    const char *analyze, struct st_error *err);
+    struct st_out *rejects, const char *analyze, struct st_error *err);
 
 /* Write row to the rejects file (its header from st_out_reject_columns) with
  * the reason, as st_out_reject does for in's columns. */

@@ -301,6 +301,14 @@ table_line(struct st_out *o, char **v)
 }
 
 int
+st_out_flush(struct st_out *o)
+{
+	if (o->fmt != ST_FMT_TABLE && fflush(o->fp) != 0)
+		o->failed = 1;
+	return (ferror(o->fp) || o->failed) ? -1 : 0;
+}
+
+int
 st_out_close(struct st_out *o)
 {
 	size_t i, r;

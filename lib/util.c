@@ -90,9 +90,10 @@ st_buf_adds(struct st_buf *b, const char *s)
 void
 st_buf_addc(struct st_buf *b, int c)
 {
-	char ch = (char)c;
-
-	st_buf_add(b, &ch, 1);
+	if (b->len + 2 > b->cap)
+		st_buf_grow(b, 1);
+	b->s[b->len++] = (char)c;
+	b->s[b->len] = '\0';
 }
 
 void

@@ -135,6 +135,32 @@ time.sleep(3)
 	st-import lock.csv >/dev/null
 '
 
+test_expect_success 'a bad row after thousands of good ones fails the whole import' '
+	snapshot >before &&
+	awk "BEGIN { print \"email,first_name\"; for (i = 0; i < 5000; i++) printf \"g%d@example.org,G%d\\n\", i, i;
+	    print \"late@example.org,\\\"Late\" }" >late.csv &&
+	fails late.csv 3 "late.csv. line 5002: unterminated quoted field"
+'
+
+test_expect_success 'a rejects file that cannot be written fails the import, which is undone' '
+	snapshot >before &&
+	awk "BEGIN { print \"email,first_name\"; print \"not-an-address,X\";
+	    for (i = 0; i < 5000; i++) printf \"f%d@example.org,F%d\\n\", i, i }" >full.csv &&
+	if [ -c /dev/full ]; then
+		fails full.csv 1 "cannot write the rejects file" --rejects /dev/full &&
+		[ -c /dev/full ]
+	fi
+'
+
+test_expect_success 'rejects go straight to a device or pipe, which stays what it was' '
+	st-import --rejects /dev/stdout full.csv >out 2>err &&
+	test_grep "not-an-address" out &&
+	[ -L /dev/stdout ] &&
+	mkfifo fifo && { cat fifo >piped.csv & } &&
+	st-import --rejects fifo full.csv >/dev/null &&
+	wait && [ -p fifo ] && test_grep "not-an-address" piped.csv
+'
+
 test_expect_success 'a killed import leaves the database as it was' '
 	snapshot >before &&
 	awk "BEGIN { print \"email,first_name\"; for (i = 0; i < 400000; i++) printf \"k%d@example.org,N%d\\n\", i, i }" >many.csv &&

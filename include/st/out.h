@@ -52,4 +52,8 @@ int st_out_reject(struct st_out *o, const struct st_csv_row *row, size_t ncols, 
  * write failed (errno set). */
 int st_out_close(struct st_out *o);
 
+/* Write out what is buffered (all but a table, which waits for its last row);
+ * -1 if anything written so far failed (errno set). */
+int st_out_flush(struct st_out *o);
+
 #endif
