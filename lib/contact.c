@@ -35,6 +35,8 @@ const struct st_field st_contact_fields[] = {
 };
 
 const size_t st_ncontact_fields = sizeof(st_contact_fields) / sizeof(st_contact_fields[0]);
+_Static_assert(sizeof(st_contact_fields) / sizeof(st_contact_fields[0]) < 64,
+    "st-import keeps a bit a field (lib/import.c, compare)");
 
 int
 st_contact_field(const char *name)

@@ -49,8 +49,14 @@ struct imp {
 	long import_id;
 	uint64_t seed;
 	char now[21];
-	struct stmt ins, differs, log, upd, upd_extra;
-	sqlite3_stmt *tag, *savepoint, *release, *rollback_to, *lookup[32], *ins_extra;
+	struct stmt ins, differs, log;
+	struct {                    /* UPDATE statements by the fields they set */
+		uint64_t mask;
+		struct stmt s;
+	} upd[32];
+	size_t nupd;
+	sqlite3_stmt *tag, *lookup[32], *ins_extra, *set_extra, *unlog;
+	struct st_buf merged_extra;
 	long *tag_ids;
 	size_t ntags;
 	/* the row being imported (see decode_row) */
@@ -217,12 +223,17 @@ merged(struct st_buf *sql, int i, int keep_existing)
 static int
 prep(struct imp *m, struct stmt *s, const char *sql)
 {
+	const char *name;
 	int i;
 
-	s->fields = strstr(sql, "?1") != NULL;
+	s->fields = 0;
 	s->st = st_db_prepare(m->db, sql, m->err);
 	for (i = 0; s->st && i < NPARAM; i++)
 		s->p[i] = sqlite3_bind_parameter_index(s->st, param_names[i]);
+	/* Does it take any field (?N)? */
+	for (i = 1; s->st && i <= sqlite3_bind_parameter_count(s->st); i++)
+		if ((name = sqlite3_bind_parameter_name(s->st, i)) != NULL && name[0] == '?')
+			s->fields = 1;
 	return s->st ? 0 : -1;
 }
 
@@ -259,16 +270,18 @@ prepare(struct imp *m)
 	if (prep(m, &m->ins, sql.s) < 0)
 		goto fail;
 
-	/* Would merging the row change the contact? */
+	/* What would merging the row change? A bit for each field that would
+	 * change (contact.c has fewer than 64), whether the contact has extra,
+	 * its extra and the merged extra. */
 	st_buf_reset(&sql);
-	st_buf_adds(&sql, "SELECT ");
+	st_buf_adds(&sql, "SELECT 0");
 	for (i = 0; i < NF; i++) {
+		st_buf_adds(&sql, " | ((");
 		merged(&sql, i, m->o->keep_existing);
-		st_buf_printf(&sql, " IS NOT c.%s OR ", st_contact_fields[i].name);
+		st_buf_printf(&sql, " IS NOT c.%s) << %d)", st_contact_fields[i].name, i);
 	}
-	st_buf_printf(&sql, "%s IS NOT coalesce(e.extra, '{}') FROM contacts c LEFT JOIN "
-	    "contact_extra e ON "
-	    "e.contact_id = c.id WHERE c.id = :id", extra);
+	st_buf_printf(&sql, ", e.contact_id IS NOT NULL, coalesce(e.extra, '{}'), %s FROM contacts c "
+	    "LEFT JOIN contact_extra e ON e.contact_id = c.id WHERE c.id = :id", extra);
 	if (prep(m, &m->differs, sql.s) < 0)
 		goto fail;
 
@@ -282,31 +295,14 @@ prepare(struct imp *m)
 	if (prep(m, &m->log, sql.s) < 0)
 		goto fail;
 
-	/* The merge, in SQL: extra first, then the fields (which sets the new src_hash). */
-	st_buf_reset(&sql);
-	st_buf_printf(&sql, "INSERT INTO contact_extra(contact_id, extra) VALUES (:id, "
-	    "json_patch('{}', :extra)) ON CONFLICT(contact_id) DO UPDATE SET extra = %s",
-	    m->o->keep_existing ? "json_patch(extra, json_patch(excluded.extra, extra))" :
-	    "json_patch(extra, excluded.extra)");
-	if (prep(m, &m->upd_extra, sql.s) < 0)
-		goto fail;
-	st_buf_reset(&sql);
-	st_buf_adds(&sql, "UPDATE contacts AS c SET ");
-	for (i = 0; i < NF; i++) {
-		st_buf_printf(&sql, "%s = ", st_contact_fields[i].name);
-		merged(&sql, i, m->o->keep_existing);
-		st_buf_adds(&sql, ", ");
-	}
-	st_buf_adds(&sql, "src_hash = :hash, last_import = :import, updated_at = :now WHERE id = :id");
-	if (prep(m, &m->upd, sql.s) < 0)
+	m->unlog = st_db_prepare(m->db, "DELETE FROM import_changes WHERE import_id = ?1 AND "
+	    "contact_id = ?2", m->err);
+	m->set_extra = st_db_prepare(m->db, "UPDATE contact_extra SET extra = ?2 WHERE "
+	    "contact_id = ?1", m->err);
+	if (m->unlog == NULL || m->set_extra == NULL)
 		goto fail;
 	m->tag = st_db_prepare(m->db, "INSERT OR IGNORE INTO contact_tags(contact_id, tag_id, "
 	    "import_id, created_at) VALUES (?1, ?2, ?3, ?4)", m->err);
-	m->savepoint = st_db_prepare(m->db, "SAVEPOINT merge_row", m->err);
-	m->release = st_db_prepare(m->db, "RELEASE merge_row", m->err);
-	m->rollback_to = st_db_prepare(m->db, "ROLLBACK TO merge_row", m->err);
-	if (!m->savepoint || !m->release || !m->rollback_to)
-		goto fail;
 	st_buf_free(&sql);
 	m->ins_extra = st_db_prepare(m->db, "INSERT INTO contact_extra(contact_id, extra) VALUES "
 	    "(?, ?)", m->err);
@@ -674,37 +670,118 @@ refer(struct imp *m, const struct st_csv_row *row, sqlite3_int64 id)
 	return 0;
 }
 
+/* What merging the current row into contact id would change: the fields
+ * (a bit each) in *mask, and whether extra changes (its merged value then in
+ * m->merged_extra); whether the contact has an extra row at all. */
+static int
+compare(struct imp *m, sqlite3_int64 id, uint64_t *mask, int *extra_changed, int *has_extra)
+{
+	sqlite3_stmt *st = m->differs.st;
+	size_t olen, nlen;
+
+	bind_row(m, &m->differs, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return fail_db(m, "cannot compare a contact");
+	}
+	*mask = (uint64_t)sqlite3_column_int64(st, 0);
+	*has_extra = sqlite3_column_int(st, 1);
+	olen = (size_t)sqlite3_column_bytes(st, 2);
+	nlen = (size_t)sqlite3_column_bytes(st, 3);
+	*extra_changed = olen != nlen || memcmp(sqlite3_column_blob(st, 2),
+	    sqlite3_column_blob(st, 3), nlen) != 0;
+	if (*extra_changed) {
+		st_buf_reset(&m->merged_extra);
+		st_buf_add(&m->merged_extra, sqlite3_column_blob(st, 3), nlen);
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* The UPDATE of contacts that sets the fields in mask (as merged) and the
+ * row's hash: one statement for each set of fields, as an UPDATE only
+ * rewrites the indexes of the columns it sets. */
+static struct stmt *
+update_stmt(struct imp *m, uint64_t mask, struct stmt *once)
+{
+	struct st_buf sql = { 0 };
+	struct stmt *s = once;
+	size_t i;
+	int f;
+
+	for (i = 0; i < m->nupd; i++)
+		if (m->upd[i].mask == mask)
+			return &m->upd[i].s;
+	if (m->nupd < sizeof(m->upd) / sizeof(m->upd[0])) {
+		m->upd[m->nupd].mask = mask;
+		s = &m->upd[m->nupd].s;
+	}
+	st_buf_adds(&sql, "UPDATE contacts AS c SET ");
+	for (f = 0; f < NF; f++) {
+		if (!(mask & ((uint64_t)1 << f)))
+			continue;
+		st_buf_printf(&sql, "%s = ", st_contact_fields[f].name);
+		merged(&sql, f, m->o->keep_existing);
+		st_buf_adds(&sql, ", ");
+	}
+	st_buf_adds(&sql, "src_hash = :hash, last_import = :import, updated_at = :now WHERE id = :id");
+	if (prep(m, s, sql.s) < 0)
+		s = NULL;
+	st_buf_free(&sql);
+	if (s == NULL)
+		return NULL;
+	if (s != once)
+		m->nupd++;
+	return s;
+}
+
+/* Write the merge of the current row into contact id, its before-image
+ * logged first for undo: 0, 1 if the row was rejected (nothing written), -1. */
+static int
+write_merge(struct imp *m, sqlite3_int64 id, uint64_t mask, int extra_changed, int has_extra,
+    const struct st_csv_row *row)
+{
+	struct stmt once = { 0 }, *upd;
+	sqlite3_stmt *st;
+	int logged, rc;
+
+	bind_row(m, &m->log, id);
+	if (step_done(m, m->log.st, "cannot record a change") < 0)
+		return -1;
+	logged = sqlite3_changes(m->db) > 0;
+	if ((upd = update_stmt(m, mask, &once)) == NULL)
+		return -1;
+	bind_row(m, upd, id);
+	rc = step_write(m, upd->st, row);
+	sqlite3_finalize(once.st);
+	if (rc > 0 && logged) {
+		/* Rejected: a statement undoes itself; the log entry made for it goes. */
+		sqlite3_bind_int64(m->unlog, 1, m->import_id);
+		sqlite3_bind_int64(m->unlog, 2, id);
+		if (step_done(m, m->unlog, "cannot roll back a row") < 0)
+			return -1;
+	}
+	if (rc != 0 || !extra_changed)
+		return rc;
+	st = has_extra ? m->set_extra : m->ins_extra;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, m->merged_extra.s, (int)m->merged_extra.len, SQLITE_STATIC);
+	return step_done(m, st, "cannot write a contact");
+}
+
 /* Merge the current row into existing contact id: if that changes it, log
  * its before-image for undo and write it. */
 static int
 merge_into(struct imp *m, sqlite3_int64 id, int same_hash, const struct st_csv_row *row)
 {
-	int changed = 0, rc;
+	uint64_t mask = 0;
+	int extra_changed = 0, has_extra = 0, changed, rc;
 
-	if (!same_hash) {
-		bind_row(m, &m->differs, id);
-		rc = sqlite3_step(m->differs.st);
-		changed = rc == SQLITE_ROW && sqlite3_column_int(m->differs.st, 0);
-		sqlite3_reset(m->differs.st);
-		if (rc != SQLITE_ROW)
-			return fail_db(m, "cannot compare a contact");
-	}
+	if (!same_hash && compare(m, id, &mask, &extra_changed, &has_extra) < 0)
+		return -1;
+	changed = mask != 0 || extra_changed;
 	if (changed) {
-		/* Three writes that stand or fall together if the row is rejected. */
-		if (step_done(m, m->savepoint, "cannot start a savepoint") < 0)
-			return -1;
-		bind_row(m, &m->log, id);
-		bind_row(m, &m->upd_extra, id);
-		if (step_done(m, m->log.st, "cannot record a change") < 0 ||
-		    step_done(m, m->upd_extra.st, "cannot write a contact") < 0)
-			return -1;
-		bind_row(m, &m->upd, id);
-		rc = step_write(m, m->upd.st, row);
-		if (rc > 0)
-			rc = step_done(m, m->rollback_to, "cannot roll back a row") < 0 ||
-			    step_done(m, m->release, "cannot roll back a row") < 0 ? -1 : 1;
-		else if (rc == 0)
-			rc = step_done(m, m->release, "cannot release a savepoint");
+		rc = write_merge(m, id, mask, extra_changed, has_extra, row);
 		if (rc != 0)
 			return rc < 0 ? -1 : 0;
 	}
@@ -1106,12 +1183,11 @@ imp_free(struct imp *m)
 	sqlite3_finalize(m->ins.st);
 	sqlite3_finalize(m->differs.st);
 	sqlite3_finalize(m->log.st);
-	sqlite3_finalize(m->upd_extra.st);
-	sqlite3_finalize(m->upd.st);
+	for (i = 0; i < m->nupd; i++)
+		sqlite3_finalize(m->upd[i].s.st);
 	sqlite3_finalize(m->tag);
-	sqlite3_finalize(m->savepoint);
-	sqlite3_finalize(m->release);
-	sqlite3_finalize(m->rollback_to);
+	sqlite3_finalize(m->set_extra);
+	sqlite3_finalize(m->unlog);
 	st_referrer_free(m->referrer);
 	for (i = 0; i < sizeof(m->lookup) / sizeof(m->lookup[0]); i++)
 		sqlite3_finalize(m->lookup[i]);
@@ -1125,6 +1201,7 @@ imp_free(struct imp *m)
 	free(m->vlen);
 	st_buf_free(&m->norm);
 	st_buf_free(&m->extra_buf);
+	st_buf_free(&m->merged_extra);
 	st_csvin_close(m->in);
 }
 

@@ -208,6 +208,16 @@ test_expect_success 'a key that belongs to another contact rejects the row' '
 	test_grep "conflicts with another contact" rej.csv
 '
 
+test_expect_success 'a merge that would take another contact'"'"'s key is rejected and leaves nothing' '
+	printf "email,first_name\nb@example.org,Bea\n" | st-import --db c.db >/dev/null &&
+	printf "email,voter_id,first_name\nb@example.org,X1,Bee\n" >steal.csv &&
+	st-import --db c.db -r rej2.csv steal.csv >out &&
+	test_grep "inserted 0, updated 0, unchanged 0, rejected 1" out &&
+	test_grep "conflicts with another contact" rej2.csv &&
+	[ "$(sqlite3 c.db "SELECT first_name || coalesce(voter_id, \"-\") FROM contacts WHERE email = \"b@example.org\"")" = Bea- ] &&
+	[ "$(sqlite3 c.db "SELECT count(*) FROM import_changes WHERE import_id = (SELECT max(id) FROM imports)")" = 0 ]
+'
+
 test_expect_success 'a bulk load merges rows of the file that share a key' '
 	printf "ncid,first_name,city\nK1,Ann,Apex\nK2,Ben,Cary\nK1,Ann,Raleigh\nK1,Ann,Raleigh\n" >dups.csv &&
 	st-import --db bulk.db --key voter_id=ncid dups.csv >out &&
