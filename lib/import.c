@@ -237,7 +237,8 @@ prep(struct imp *m, struct stmt *s, const char *sql)
 	return s->st ? 0 : -1;
 }
 
-/* The before-image of a contact, for undo: its fields and extra as one JSON object. */
+/* The before-image of a contact, for undo: its fields as one JSON object,
+ * with its extra as it is (a string holding JSON: copied, not parsed). */
 static void
 before_image(struct st_buf *sql)
 {
@@ -247,16 +248,18 @@ before_image(struct st_buf *sql)
 	for (i = 0; i < NF; i++)
 		st_buf_printf(sql, "'%s', c.%s, ", st_contact_fields[i].name, st_contact_fields[i].name);
 	st_buf_adds(sql, "'source', c.source, 'updated_at', c.updated_at, 'last_import', "
-	    "c.last_import, 'src_hash', c.src_hash, 'extra', json(coalesce(e.extra, '{}')))");
+	    "c.last_import, 'src_hash', c.src_hash, 'extra', coalesce(e.extra, '{}'))");
 }
 
 static int
 prepare(struct imp *m)
 {
-	/* A contact made by another command may have no extra row yet: '{}'. */
-	const char *extra = m->o->keep_existing ? "json_patch(coalesce(e.extra, '{}'), "
-	    "json_patch(:extra, coalesce(e.extra, '{}')))" : "json_patch(coalesce(e.extra, '{}'), "
-	    ":extra)";
+	/* A contact made by another command may have no extra row yet: '{}'. The
+	 * same extra again (only fields changed) is the same, without parsing. */
+	const char *extra = m->o->keep_existing ? "CASE WHEN e.extra = :extra THEN e.extra ELSE "
+	    "json_patch(coalesce(e.extra, '{}'), json_patch(:extra, coalesce(e.extra, '{}'))) END" :
+	    "CASE WHEN e.extra = :extra THEN e.extra ELSE json_patch(coalesce(e.extra, '{}'), "
+	    ":extra) END";
 	struct st_buf sql = { 0 };
 	int i;
 

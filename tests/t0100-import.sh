@@ -43,8 +43,9 @@ test_expect_success 're-importing the same file changes nothing' '
 '
 
 test_expect_success 'a re-import with changed and new rows updates and inserts' '
+	sqlite3 "$ST_DB" "SELECT * FROM contacts_full ORDER BY id" >before-change &&
 	head -1 "$SAMPLE" >changed.tsv &&
-	sed -n "2,11p" "$SAMPLE" | sed "s/\"OCRACOKE\"/\"OCRACOKE ISLAND\"/" >>changed.tsv &&
+	sed -n "2,11p" "$SAMPLE" | sed "s/\"OCRACOKE\"/\"OCRACOKE ISLAND\"/; 3s/\"HYDE\"/\"HYDE COUNTY\"/" >>changed.tsv &&
 	sed -n "2p" "$SAMPLE" | sed "s/\"CF8307\"/\"ZZ0001\"/" >>changed.tsv &&
 	st-import --key voter_id=ncid changed.tsv >out &&
 	n=$(sed -n "2,11p" "$SAMPLE" | grep -c "\"OCRACOKE\"") &&
@@ -57,7 +58,9 @@ test_expect_success 'undo reverts a batch exactly' '
 	test_grep "undid import $id" out &&
 	[ "$(count "SELECT count(*) FROM contacts WHERE city LIKE \"%ISLAND%\" OR voter_id = \"ZZ0001\"")" = 0 ] &&
 	[ "$(count "SELECT count(*) FROM contacts")" = 300 ] &&
-	[ "$(count "SELECT undone_at IS NOT NULL FROM imports WHERE id = $id")" = 1 ]
+	[ "$(count "SELECT undone_at IS NOT NULL FROM imports WHERE id = $id")" = 1 ] &&
+	sqlite3 "$ST_DB" "SELECT * FROM contacts_full ORDER BY id" >after-undo &&
+	test_cmp before-change after-undo
 '
 
 test_expect_success 'undo twice is refused' '
