@@ -11,13 +11,15 @@
 #define BATCH_BYTES (1u << 20)
 #define NONE SIZE_MAX
 
-/* A row as the reader copied it: offsets into its batch's arrays and bytes. */
+/* A row as the reader copied it: offsets into its batch's arrays and bytes,
+ * and where its prepared bytes are. */
 struct rec {
 	size_t n, field;      /* number of fields; index of the first in flen/foff */
 	long line;
 	enum st_row_problem problem;
 	size_t problem_col;
-	size_t msg, raw, raw_len, data, data_len, offset;
+	size_t msg, raw, raw_len, offset;
+	size_t data, data_len;
 };
 
 struct batch {
@@ -25,25 +27,37 @@ struct batch {
 	size_t nrec, caprec;
 	size_t *flen, *foff;
 	size_t nf, capf;
-	struct st_buf bytes;
+	struct st_buf bytes;  /* the rows' fields */
+	struct st_buf data;   /* what prep made of them */
 };
 
+/* A view of a record of a batch as a row (each thread has its own). */
+struct view {
+	struct st_csv_row row;
+	size_t cap;
+};
+
+/* Three stages, each on its own thread, hand batches on in order: the reader
+ * fills batch read % NBATCH, the preparer prepares batch prepared % NBATCH,
+ * the caller takes batch taken % NBATCH; taken <= prepared <= read. */
 struct st_rowpipe {
 	struct st_csvin *in;
 	st_rowpipe_prep prep;
 	void *arg;
-	pthread_t thread;
+	pthread_t reader, preparer;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct batch b[NBATCH];
-	size_t filled, taken;  /* batches the reader filled, the caller finished */
-	int done, rc, stop;    /* the reader has ended, with rc; asked to stop */
+	size_t read, prepared, taken;
+	int read_done, read_rc;   /* the reader has ended, with read_rc */
+	struct st_error read_err;
+	int done, rc;             /* the preparer has ended, with rc */
 	struct st_error err;
+	int stop;
 	/* the caller's side */
-	int holding;           /* holds batch taken % NBATCH, at row pos */
+	int holding;              /* holds batch taken % NBATCH, at row pos */
 	size_t pos, offset;
-	struct st_csv_row row;
-	size_t cap;
+	struct view v;
 };
 
 /* Copy n bytes of s and a NUL; where they start. */
@@ -57,10 +71,8 @@ add_bytes(struct batch *b, const char *s, size_t n)
 	return at;
 }
 
-/* Copy row into batch b and prepare it; -1 if the preparation failed. */
-static int
-copy_row(struct st_rowpipe *p, struct batch *b, const struct st_csv_row *row,
-    struct st_error *err)
+static void
+copy_row(struct st_rowpipe *p, struct batch *b, const struct st_csv_row *row)
 {
 	struct rec *r;
 	size_t i;
@@ -79,8 +91,8 @@ copy_row(struct st_rowpipe *p, struct batch *b, const struct st_csv_row *row,
 	r->n = row->n;
 	r->field = b->nf;
 	for (i = 0; i < row->n; i++) {
-		b->flen[b->nf] = row->len[i];
 		/* Fields end in a NUL already: copy it with them. */
+		b->flen[b->nf] = row->len[i];
 		b->foff[b->nf++] = b->bytes.len;
 		st_buf_add(&b->bytes, row->f[i], row->len[i] + 1);
 	}
@@ -91,12 +103,51 @@ copy_row(struct st_rowpipe *p, struct batch *b, const struct st_csv_row *row,
 	r->raw = row->raw ? add_bytes(b, row->raw, row->raw_len) : NONE;
 	r->raw_len = row->raw_len;
 	r->offset = st_csvin_offset(p->in);
-	r->data = b->bytes.len;
-	if (p->prep(p->arg, row, &b->bytes, err) < 0)
-		return -1;
-	r->data_len = b->bytes.len - r->data;
-	st_buf_addc(&b->bytes, '\0');
-	return 0;
+}
+
+/* Point v at record r of batch b. */
+static void
+view(struct view *v, const struct batch *b, const struct rec *r)
+{
+	size_t i;
+
+	if (r->n > v->cap) {
+		v->cap = r->n;
+		v->row.f = st_xrealloc(v->row.f, v->cap * sizeof(*v->row.f));
+		v->row.len = st_xrealloc(v->row.len, v->cap * sizeof(*v->row.len));
+	}
+	for (i = 0; i < r->n; i++) {
+		v->row.f[i] = b->bytes.s + b->foff[r->field + i];
+		v->row.len[i] = b->flen[r->field + i];
+	}
+	v->row.n = r->n;
+	v->row.line = r->line;
+	v->row.problem = r->problem;
+	v->row.problem_col = r->problem_col;
+	v->row.problem_msg = r->msg == NONE ? NULL : b->bytes.s + r->msg;
+	v->row.raw = r->raw == NONE ? NULL : b->bytes.s + r->raw;
+	v->row.raw_len = r->raw_len;
+}
+
+/* Wait until ready(p) (a stage's next batch may be worked on); 0, or -1 if
+ * the pipe is being stopped. */
+static int
+wait_turn(struct st_rowpipe *p, int (*ready)(const struct st_rowpipe *))
+{
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop && !ready(p))
+		pthread_cond_wait(&p->cv, &p->mu);
+	rc = p->stop ? -1 : 0;
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+static int
+reader_ready(const struct st_rowpipe *p)
+{
+	return p->read - p->taken < NBATCH;
 }
 
 static void *
@@ -106,41 +157,83 @@ reader(void *arg)
 	struct st_error err = { 0 };
 	int rc = 1;
 
-	while (rc > 0) {
-		struct batch *b;
+	while (rc > 0 && wait_turn(p, reader_ready) == 0) {
+		struct batch *b = &p->b[p->read % NBATCH];
 		struct st_csv_row *row;
 
+		b->nrec = b->nf = 0;
+		st_buf_reset(&b->bytes);
+		while (b->nrec < BATCH_ROWS && b->bytes.len < BATCH_BYTES &&
+		    (rc = st_csvin_next(p->in, &row, &err)) > 0)
+			copy_row(p, b, row);
 		pthread_mutex_lock(&p->mu);
-		while (p->filled - p->taken == NBATCH && !p->stop)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if (p->stop) {
+		p->read++;
+		if (rc <= 0) {
+			p->read_done = 1;
+			p->read_rc = rc;
+			p->read_err = err;
+		}
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+	return NULL;
+}
+
+static int
+preparer_ready(const struct st_rowpipe *p)
+{
+	return p->prepared < p->read || p->read_done;
+}
+
+static void *
+preparer(void *arg)
+{
+	struct st_rowpipe *p = arg;
+	struct st_error err = { 0 };
+	struct view v = { 0 };
+	int rc = 0;
+
+	while (rc == 0 && wait_turn(p, preparer_ready) == 0) {
+		struct batch *b;
+		size_t i;
+
+		pthread_mutex_lock(&p->mu);
+		if (p->prepared == p->read) {   /* the reader has ended */
 			p->done = 1;
+			p->rc = p->read_rc;
+			p->err = p->read_err;
 			pthread_cond_broadcast(&p->cv);
 			pthread_mutex_unlock(&p->mu);
 			break;
 		}
 		pthread_mutex_unlock(&p->mu);
-		b = &p->b[p->filled % NBATCH];
-		b->nrec = b->nf = 0;
-		st_buf_reset(&b->bytes);
-		while (b->nrec < BATCH_ROWS && b->bytes.len < BATCH_BYTES) {
-			if ((rc = st_csvin_next(p->in, &row, &err)) <= 0)
-				break;
-			if (copy_row(p, b, row, &err) < 0) {
+		b = &p->b[p->prepared % NBATCH];
+		st_buf_reset(&b->data);
+		for (i = 0; i < b->nrec; i++) {
+			struct rec *r = &b->rec[i];
+
+			view(&v, b, r);
+			r->data = b->data.len;
+			if (p->prep(p->arg, &v.row, &b->data, &err) < 0) {
+				b->nrec = i;    /* the rows before it are still taken */
 				rc = -1;
 				break;
 			}
+			r->data_len = b->data.len - r->data;
+			st_buf_addc(&b->data, '\0');
 		}
 		pthread_mutex_lock(&p->mu);
-		p->filled++;
-		if (rc <= 0) {
+		p->prepared++;
+		if (rc < 0) {
 			p->done = 1;
-			p->rc = rc;
+			p->rc = -1;
 			p->err = err;
 		}
 		pthread_cond_broadcast(&p->cv);
 		pthread_mutex_unlock(&p->mu);
 	}
+	free(v.row.f);
+	free(v.row.len);
 	return NULL;
 }
 
@@ -154,39 +247,20 @@ st_rowpipe_start(struct st_csvin *in, st_rowpipe_prep prep, void *arg, struct st
 	p->arg = arg;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	if (pthread_create(&p->thread, NULL, reader, p) != 0) {
+	if (pthread_create(&p->reader, NULL, reader, p) != 0) {
 		pthread_mutex_destroy(&p->mu);
 		pthread_cond_destroy(&p->cv);
 		free(p);
 		st_error_set(err, ST_EXIT_FAIL, "cannot start a thread to read the input");
 		return NULL;
 	}
+	if (pthread_create(&p->preparer, NULL, preparer, p) != 0) {
+		p->preparer = p->reader;   /* st_rowpipe_stop joins it once */
+		st_rowpipe_stop(p);
+		st_error_set(err, ST_EXIT_FAIL, "cannot start a thread to read the input");
+		return NULL;
+	}
 	return p;
-}
-
-/* Point p->row at record r of batch b. */
-static void
-make_row(struct st_rowpipe *p, const struct batch *b, const struct rec *r)
-{
-	size_t i;
-
-	if (r->n > p->cap) {
-		p->cap = r->n;
-		p->row.f = st_xrealloc(p->row.f, p->cap * sizeof(*p->row.f));
-		p->row.len = st_xrealloc(p->row.len, p->cap * sizeof(*p->row.len));
-	}
-	for (i = 0; i < r->n; i++) {
-		p->row.f[i] = b->bytes.s + b->foff[r->field + i];
-		p->row.len[i] = b->flen[r->field + i];
-	}
-	p->row.n = r->n;
-	p->row.line = r->line;
-	p->row.problem = r->problem;
-	p->row.problem_col = r->problem_col;
-	p->row.problem_msg = r->msg == NONE ? NULL : b->bytes.s + r->msg;
-	p->row.raw = r->raw == NONE ? NULL : b->bytes.s + r->raw;
-	p->row.raw_len = r->raw_len;
-	p->offset = r->offset;
 }
 
 int
@@ -208,9 +282,9 @@ st_rowpipe_next(struct st_rowpipe *p, struct st_csv_row **row, const char **data
 			pthread_mutex_unlock(&p->mu);
 		}
 		pthread_mutex_lock(&p->mu);
-		while (p->taken == p->filled && !p->done)
+		while (p->taken == p->prepared && !p->done)
 			pthread_cond_wait(&p->cv, &p->mu);
-		if (p->taken == p->filled) {
+		if (p->taken == p->prepared) {
 			int rc = p->rc;
 
 			if (rc < 0 && err)
@@ -227,9 +301,10 @@ st_rowpipe_next(struct st_rowpipe *p, struct st_csv_row **row, const char **data
 	}
 	b = &p->b[p->taken % NBATCH];
 	r = &b->rec[p->pos];
-	make_row(p, b, r);
-	*row = &p->row;
-	*data = b->bytes.s + r->data;
+	view(&p->v, b, r);
+	p->offset = r->offset;
+	*row = &p->v.row;
+	*data = b->data.s + r->data;
 	*len = r->data_len;
 	return 1;
 }
@@ -251,7 +326,9 @@ st_rowpipe_stop(struct st_rowpipe *p)
 	p->stop = 1;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
-	pthread_join(p->thread, NULL);
+	pthread_join(p->reader, NULL);
+	if (!pthread_equal(p->preparer, p->reader))
+		pthread_join(p->preparer, NULL);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	for (i = 0; i < NBATCH; i++) {
@@ -259,8 +336,9 @@ st_rowpipe_stop(struct st_rowpipe *p)
 		free(p->b[i].flen);
 		free(p->b[i].foff);
 		st_buf_free(&p->b[i].bytes);
+		st_buf_free(&p->b[i].data);
 	}
-	free(p->row.f);
-	free(p->row.len);
+	free(p->v.row.f);
+	free(p->v.row.len);
 	free(p);
 }

@@ -1,6 +1,7 @@
-/* A row pipe: a second thread reads an input's rows and prepares each one
+/* A row pipe: threads read an input's rows and prepare each one
  * (normalizing, encoding) while the caller writes the rows before them, so
- * that an import uses two cores. Rows come out in input order, each with a
+ * that an import uses two cores: one thread reads, one prepares. Rows come
+ * out in input order, each with a
  * copy of its fields and the bytes its preparation made; memory is bounded
  * (a few batches of rows in flight). */
 #ifndef ST_ROWPIPE_H
