@@ -458,7 +458,7 @@ test_expect_success 'set up contacts, shifts, turfs and volunteers in the databa
 	QN1,Astoria,Astoria,Queens,1,40.77,-73.92,2,1
 	BK1,,,,,,,3,
 	EOT
-	"$TOOLS/allocload" "$ST_DB" turfs dbturfs.csv &&
+	st-import --kind turfs dbturfs.csv >/dev/null &&
 	cat >dbvols.csv <<-\EOT &&
 	volunteer,pref,rank,available,lat,lon
 	ana@example.org,region:Brooklyn,1,2037-05-02T00:00Z/2037-05-03T00:00Z,40.71,-73.95
@@ -467,18 +467,19 @@ test_expect_success 'set up contacts, shifts, turfs and volunteers in the databa
 	cy@example.org,turf:BK1,2,,,
 	di@example.org,turf:BK1,,1,,
 	EOT
-	"$TOOLS/allocload" "$ST_DB" volunteers dbvols.csv &&
+	st-import --kind volunteers dbvols.csv >/dev/null &&
 	[ "$(sqlite3 "$ST_DB" "SELECT count(*) FROM volunteer_prefs")" = 5 ] &&
 	[ "$(sqlite3 "$ST_DB" "SELECT count(*) FROM volunteer_availability")" = 5 ] &&
 	[ "$(sqlite3 "$ST_DB" "SELECT group_concat(key || priority) FROM turfs")" = "BK12,QN11" ] &&
 	printf "volunteer,pref,rank\nana@example.org,region:Brooklyn,3\n" >again.csv &&
-	"$TOOLS/allocload" "$ST_DB" volunteers again.csv &&
+	st-import --kind volunteers again.csv >/dev/null &&
 	[ "$(sqlite3 "$ST_DB" "SELECT rank FROM volunteer_prefs WHERE contact_id = 1")" = 3 ] &&
 	printf "turf,shift\nX,99\n" >noshift.csv &&
-	test_exit 3 "$TOOLS/allocload" "$ST_DB" turfs noshift.csv 2>err && test_grep "no shift 99" err &&
+	st-import --kind turfs -r rej.csv noshift.csv >out && test_grep "rejected 1" out &&
+	test_grep "^2,no shift 99," rej.csv &&
 	printf "volunteer,pref\nnobody@example.org,anywhere\n" >nobody.csv &&
-	test_exit 3 "$TOOLS/allocload" "$ST_DB" volunteers nobody.csv 2>err &&
-	test_grep "no contact with e-mail" err
+	st-import --kind volunteers -r rej.csv nobody.csv >out && test_grep "rejected 1" out &&
+	test_grep "^2,no contact with e-mail nobody@example.org," rej.csv
 '
 
 # Shift 1 (BK1) has two places (the shift's capacity, under the turf's 3),
@@ -515,7 +516,7 @@ test_expect_success '--commit makes RSVPs (source allocator) within capacity' '
 
 test_expect_success 'a re-run keeps the committed assignments and places only newcomers' '
 	printf "volunteer,pref,available\ned@example.org,anywhere,\"1,2\"\n" >ed.csv &&
-	"$TOOLS/allocload" "$ST_DB" volunteers ed.csv &&
+	st-import --kind volunteers ed.csv >/dev/null &&
 	sqlite3 "$ST_DB" "UPDATE shifts SET capacity = 3 WHERE id = 1" &&
 	st-allocate --commit -H | cut -d, -f1,3,4 >got &&
 	cat >expect <<-\EOT &&
