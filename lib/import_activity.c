@@ -1285,8 +1285,10 @@ row_end(struct act *a, int rc, const struct st_csv_row *row, long line)
 				return st_error_db(a->err, a->db, "cannot release a savepoint");
 			}
 			sqlite3_reset(a->sp_release);
+			a->sp_open = 0;
 			return 0;
 		}
+		a->sp_open = 0;
 		if (sqlite3_step(a->sp_rollback) != SQLITE_DONE || (sqlite3_reset(a->sp_rollback),
 		    sqlite3_step(a->sp_release)) != SQLITE_DONE) {
 			sqlite3_reset(a->sp_rollback);
@@ -1345,6 +1347,10 @@ import_row(struct act *a, const struct st_csv_row *row)
 
 		if (route < 0)
 			return -1;
+		/* A flush wrote rows of its own: the row starts here. */
+		a->wrote = a->made = a->changed = a->deferred = 0;
+		a->added = 0;
+		a->sp_open = 0;
 		rc = row_shift(a, &shift);
 		if (rc == 0 && route == 1)
 			rc = row_contact(a, &contact);
@@ -1472,8 +1478,8 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 	 * time; ST_IMPORT_BULK=N stages N (0: each row is written at once, for
 	 * comparing the two ways in tests). */
 	a.chunk = a.kind == K_RSVPS || a.kind == K_ATTENDANCE ? BULK_CHUNK : 0;
-	if (a.chunk && getenv("ST_IMPORT_BULK") && st_parse_long(getenv("ST_IMPORT_BULK"), 0,
-	    BULK_CHUNK, &a.chunk) < 0)
+	if (a.chunk && getenv("ST_IMPORT_BULK") && *getenv("ST_IMPORT_BULK") &&
+	    st_parse_long(getenv("ST_IMPORT_BULK"), 0, BULK_CHUNK, &a.chunk) < 0)
 		return st_error_set(err, ST_EXIT_USAGE, "invalid ST_IMPORT_BULK '%s' (a number of rows)",
 		    getenv("ST_IMPORT_BULK"));
 	if ((a.in = st_csvin_open(o->fp, o->name, &o->csv, err)) == NULL) {
