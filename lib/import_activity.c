@@ -99,6 +99,7 @@ struct act {
 	long chunk;                    /* rows staged before a flush; 0: each row at once */
 	long staged;                   /* rows staged since the last flush */
 	int deferred;                  /* the row was staged: flush counts it */
+	int fk_off;                    /* foreign keys were turned off for the import */
 	char *image[2];                /* json_object() of an attendance (a.) and an RSVP (r.) row */
 	/* statements */
 	sqlite3_stmt *sp, *sp_release, *sp_rollback, *mark, *log[4], *stage, *next;
@@ -956,9 +957,9 @@ bulk_contacts(struct act *a)
 
 	if (st_db_exec(a->db,
 	    "INSERT OR IGNORE INTO temp.st_key(isphone, k) SELECT 1, phone FROM temp.st_stage "
-	    "WHERE contact IS NULL AND phone IS NOT NULL;"
+	    "WHERE contact IS NULL AND phone IS NOT NULL ORDER BY 2;"
 	    "INSERT OR IGNORE INTO temp.st_key(isphone, k) SELECT 0, email FROM temp.st_stage "
-	    "WHERE contact IS NULL AND email IS NOT NULL;"
+	    "WHERE contact IS NULL AND email IS NOT NULL ORDER BY 2;"
 	    "UPDATE temp.st_key SET id = CASE WHEN isphone THEN (SELECT min(c.id) FROM main.contacts "
 	    "c WHERE c.phone = st_key.k) ELSE (SELECT min(c.id) FROM main.contacts c WHERE "
 	    "c.email = st_key.k) END;"
@@ -1441,6 +1442,8 @@ act_free(struct act *a)
 
 	for (i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
 		sqlite3_finalize(*sts[i]);
+	if (a->fk_off)
+		sqlite3_exec(a->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	free(a->colf);
 	free(a->cv);
 	free(a->image[0]);
@@ -1491,6 +1494,15 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 		    st_csvin_is_jsonl(a.in));
 	/* Each row is a savepoint: keep its journal in memory, not in a temp file. */
 	sqlite3_exec(db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
+	/* The bulk path writes RSVPs and marks whose contact, shift and batch it
+	 * has just found or made, and deletes nothing: checking the foreign keys
+	 * of each row again is a random probe into contacts a row. The setting
+	 * is the connection's, and only takes outside a transaction; act_free
+	 * puts it back. */
+	if (a.chunk && sqlite3_get_autocommit(db) && st_db_scalarf(db, err, &v, "PRAGMA "
+	    "foreign_keys", "") > 0 && v && sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL,
+	    NULL) == SQLITE_OK)
+		a.fk_off = 1;
 	if (a.kind >= K_TURFS)
 		named = named_columns(&a);
 	if ((a.kind >= K_TURFS ? named == NULL : map_columns(&a) < 0 || check_columns(&a) < 0) ||
