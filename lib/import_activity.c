@@ -932,8 +932,7 @@ static const char bulk_schema[] =
 	"CREATE TEMP TABLE IF NOT EXISTS st_stage(line INTEGER PRIMARY KEY, shift INTEGER NOT NULL, "
 	"contact INTEGER, phone TEXT, email TEXT, first TEXT, last TEXT, w INTEGER, conf INTEGER, "
 	"source TEXT, mark INTEGER, checked_at TEXT, checked_by TEXT);"
-	"CREATE TEMP TABLE IF NOT EXISTS st_key(isphone INTEGER NOT NULL, k TEXT NOT NULL, "
-	"id INTEGER, PRIMARY KEY (isphone, k)) WITHOUT ROWID;"
+	"CREATE TEMP TABLE IF NOT EXISTS st_map(line INTEGER PRIMARY KEY, pid INTEGER, eid INTEGER);"
 	"CREATE TEMP TABLE IF NOT EXISTS st_newp(p TEXT PRIMARY KEY) WITHOUT ROWID;"
 	"CREATE TEMP TABLE IF NOT EXISTS st_newc(line INTEGER PRIMARY KEY, id INTEGER NOT NULL);"
 	"CREATE TEMP TABLE IF NOT EXISTS st_complex(shift INTEGER PRIMARY KEY);"
@@ -941,11 +940,11 @@ static const char bulk_schema[] =
 	"checked_at, checked_by, rid, new, ro, walk, ao);";
 
 static const char bulk_clear[] =
-	"DELETE FROM temp.st_stage; DELETE FROM temp.st_key; DELETE FROM temp.st_newp; "
+	"DELETE FROM temp.st_stage; DELETE FROM temp.st_map; DELETE FROM temp.st_newp; "
 	"DELETE FROM temp.st_newc; DELETE FROM temp.st_complex; DELETE FROM temp.st_work;";
 
 /* The staged rows' contacts: the oldest with the phone, else with the
- * e-mail, found in key order; then, in file order, the rows that name
+ * e-mail, found in key order (temp.st_map); then, in file order, the rows that name
  * nobody known (and those whose phone such a row may give a new person):
  * found among the people added so far, or added. */
 static int
@@ -956,21 +955,19 @@ bulk_contacts(struct act *a)
 	int rc;
 
 	if (st_db_exec(a->db,
-	    "INSERT OR IGNORE INTO temp.st_key(isphone, k) SELECT 1, phone FROM temp.st_stage "
-	    "WHERE contact IS NULL AND phone IS NOT NULL ORDER BY 2;"
-	    "INSERT OR IGNORE INTO temp.st_key(isphone, k) SELECT 0, email FROM temp.st_stage "
-	    "WHERE contact IS NULL AND email IS NOT NULL ORDER BY 2;"
-	    "UPDATE temp.st_key SET id = CASE WHEN isphone THEN (SELECT min(c.id) FROM main.contacts "
-	    "c WHERE c.phone = st_key.k) ELSE (SELECT min(c.id) FROM main.contacts c WHERE "
-	    "c.email = st_key.k) END;"
-	    "INSERT OR IGNORE INTO temp.st_newp SELECT s.phone FROM temp.st_stage s WHERE "
-	    "s.contact IS NULL AND s.phone IS NOT NULL AND (SELECT id FROM temp.st_key WHERE "
-	    "isphone = 1 AND k = s.phone) IS NULL AND (s.email IS NULL OR (SELECT id FROM "
-	    "temp.st_key WHERE isphone = 0 AND k = s.email) IS NULL);"
-	    "UPDATE temp.st_stage SET contact = coalesce((SELECT id FROM temp.st_key WHERE "
-	    "isphone = 1 AND k = st_stage.phone), CASE WHEN phone IS NULL OR phone NOT IN (SELECT p "
-	    "FROM temp.st_newp) THEN (SELECT id FROM temp.st_key WHERE isphone = 0 AND "
-	    "k = st_stage.email) END) WHERE contact IS NULL;", a->err) < 0)
+	    "INSERT INTO temp.st_map(line, pid) WITH s AS MATERIALIZED (SELECT line, phone FROM "
+	    "temp.st_stage WHERE contact IS NULL AND phone IS NOT NULL ORDER BY phone) SELECT line, "
+	    "(SELECT min(c.id) FROM main.contacts c WHERE c.phone = s.phone) FROM s;"
+	    "INSERT INTO temp.st_map(line, eid) WITH s AS MATERIALIZED (SELECT line, email FROM "
+	    "temp.st_stage WHERE contact IS NULL AND email IS NOT NULL ORDER BY email) SELECT line, "
+	    "(SELECT min(c.id) FROM main.contacts c WHERE c.email = s.email) FROM s WHERE true "
+	    "ON CONFLICT(line) DO UPDATE SET eid = excluded.eid;"
+	    "INSERT OR IGNORE INTO temp.st_newp SELECT s.phone FROM temp.st_stage s JOIN "
+	    "temp.st_map m ON m.line = s.line WHERE s.phone IS NOT NULL AND m.pid IS NULL AND "
+	    "m.eid IS NULL;"
+	    "UPDATE temp.st_stage SET contact = (SELECT coalesce(m.pid, CASE WHEN st_stage.phone IS "
+	    "NULL OR st_stage.phone NOT IN (SELECT p FROM temp.st_newp) THEN m.eid END) FROM "
+	    "temp.st_map m WHERE m.line = st_stage.line) WHERE contact IS NULL;", a->err) < 0)
 		return -1;
 	if ((st = st_db_prepare(a->db, "SELECT line, phone, email, first, last FROM temp.st_stage "
 	    "WHERE contact IS NULL ORDER BY line", a->err)) == NULL)
