@@ -294,6 +294,16 @@ lookup(struct act *a, const char *sql, const char *s, long id, long id2, long *o
 	    st_db_scalarf(a->db, a->err, out, sql, "ii", id, id2);
 }
 
+/* What a row has done so far: nothing. */
+static void
+row_start(struct act *a)
+{
+	a->reason[0] = '\0';
+	a->wrote = a->made = a->changed = a->deferred = 0;
+	a->added = 0;
+	a->sp_open = 0;
+}
+
 /* A row is all or nothing: its savepoint opens before its first write (a
  * row that only adds one attendance mark needs none). */
 static int
@@ -1154,10 +1164,7 @@ bulk_rowwise(struct act *a)
 		r.at = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : vals.s + at;
 		r.by = sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL : vals.s + by;
 		sqlite3_reset(st);
-		a->reason[0] = '\0';
-		a->wrote = a->made = a->changed = a->deferred = 0;
-		a->added = 0;
-		a->sp_open = 0;
+		row_start(a);
 		if (row_end(a, apply_row(a, &r), NULL, line) < 0)
 			break;
 	}
@@ -1315,10 +1322,7 @@ import_row(struct act *a, const struct st_csv_row *row)
 	long shift = 0, contact = 0, event = 0;
 	int rc = 0, attended = 1;
 
-	a->reason[0] = '\0';
-	a->wrote = a->made = a->changed = a->deferred = 0;
-	a->added = 0;
-	a->sp_open = 0;
+	row_start(a);
 	if (st_import_row_bad(a->in, row, a->reason, sizeof(a->reason)))
 		return row_end(a, 1, row, row->line);
 	take_row(a, row);
@@ -1347,9 +1351,7 @@ import_row(struct act *a, const struct st_csv_row *row)
 		if (route < 0)
 			return -1;
 		/* A flush wrote rows of its own: the row starts here. */
-		a->wrote = a->made = a->changed = a->deferred = 0;
-		a->added = 0;
-		a->sp_open = 0;
+		row_start(a);
 		rc = row_shift(a, &shift);
 		if (rc == 0 && route == 1)
 			rc = row_contact(a, &contact);
