@@ -110,6 +110,8 @@ SELECT 'undo', u.tbl, coalesce(r.k, u.row_key), json_replace(json_remove(u.old, 
   ELSE 'now' END, '$.updated_at', CASE WHEN u.old ->> 'updated_at' LIKE '2020%' THEN
   u.old ->> 'updated_at' ELSE 'now' END) FROM import_undo u LEFT JOIN r
   ON u.tbl = 'rsvps' AND r.id = CAST(u.row_key AS INTEGER) ORDER BY 2, 3;
+SELECT 'pending', r.k FROM remind_pending p JOIN r ON r.id = p.rsvp_id ORDER BY 2;
+SELECT 'extra', contact_id, extra FROM contact_extra ORDER BY 2;
 SELECT 'batch', kind, rows_read, inserted, updated, unchanged, rejected, contacts_added
   FROM imports ORDER BY id;
 EOT
