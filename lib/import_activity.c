@@ -1471,12 +1471,6 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 		    "rsvps, attendance, turfs or volunteers)", kind);
 	if (o->tz && !st_tz_valid(o->tz))
 		return st_error_set(err, ST_EXIT_USAGE, "unknown time zone '%s'", o->tz);
-	a.db = db;
-	a.o = o;
-	a.err = err;
-	a.res = res;
-	a.cv = st_xcalloc(st_ncontact_fields, sizeof(*a.cv));
-	st_now_iso(a.now);
 	/* RSVPs and marks are staged and written together, BULK_CHUNK rows at a
 	 * time (more saves little time and costs memory); ST_IMPORT_BULK=N stages
 	 * N (0: each row is written at once, for comparing the two ways in tests). */
@@ -1485,6 +1479,12 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 	    st_parse_long(getenv("ST_IMPORT_BULK"), 0, BULK_MAX, &a.chunk) < 0)
 		return st_error_set(err, ST_EXIT_USAGE, "invalid ST_IMPORT_BULK '%s' (a number of rows)",
 		    getenv("ST_IMPORT_BULK"));
+	a.db = db;
+	a.o = o;
+	a.err = err;
+	a.res = res;
+	a.cv = st_xcalloc(st_ncontact_fields, sizeof(*a.cv));
+	st_now_iso(a.now);
 	if ((a.in = st_csvin_open(o->fp, o->name, &o->csv, err)) == NULL) {
 		act_free(&a);
 		return -1;
