@@ -67,6 +67,8 @@ static const char *const undo_tables[] = { "attendance", "rsvps", "shifts", "eve
 
 #define COL_SKIP (-1)
 #define COL_CONTACT 100   /* + a contact field */
+#define BULK_CHUNK (1L << 18)   /* rows staged before flush writes them */
+#define BULK_MAX (1L << 20)
 
 struct act {
 	sqlite3 *db;
@@ -91,9 +93,30 @@ struct act {
 	int sp_open;                   /* the row's savepoint is open */
 	int made, changed;             /* it made, or changed, the kind's own record */
 	long added;                    /* people it added */
+	/* the row's contact keys, normalized (row_keys) */
+	const char *key_p, *key_e;
+	char phone[48], email[320], at[21];
+	/* the bulk path: rows wait in temp.st_stage until flush writes them */
+	long chunk;                    /* rows staged before a flush; 0: each row at once */
+	long staged;                   /* rows staged since the last flush */
+	int deferred;                  /* the row was staged: flush counts it */
+	int fk_off;                    /* foreign keys were turned off for the import */
+	char *image[2];                /* json_object() of an attendance (a.) and an RSVP (r.) row */
 	/* statements */
-	sqlite3_stmt *sp, *sp_release, *sp_rollback, *mark, *log[4];
+	sqlite3_stmt *sp, *sp_release, *sp_rollback, *mark, *log[4], *stage, *next;
 };
+
+/* A row of an RSVP or attendance file, checked and ready to write. */
+struct arow {
+	long line, shift, contact;
+	int w;                         /* the RSVP status (a group of rsvp_words); -1: no RSVP */
+	int conf;                      /* confirmed 0 or 1; -1 leaves it */
+	int mark;                      /* 1 attended, 0 no-show, -1 no mark */
+	const char *source, *at, *by;
+};
+
+static int flush(struct act *a);
+static int row_end(struct act *a, int rc, const struct st_csv_row *row, long line);
 
 /* The value as a reject: set the reason, return 1. */
 static int
@@ -271,6 +294,16 @@ lookup(struct act *a, const char *sql, const char *s, long id, long id2, long *o
 	    st_db_scalarf(a->db, a->err, out, sql, "ii", id, id2);
 }
 
+/* What a row has done so far: nothing. */
+static void
+row_start(struct act *a)
+{
+	a->reason[0] = '\0';
+	a->wrote = a->made = a->changed = a->deferred = 0;
+	a->added = 0;
+	a->sp_open = 0;
+}
+
 /* A row is all or nothing: its savepoint opens before its first write (a
  * row that only adds one attendance mark needs none). */
 static int
@@ -284,6 +317,27 @@ row_begin(struct act *a)
 	}
 	sqlite3_reset(a->sp);
 	a->sp_open = 1;
+	return 0;
+}
+
+/* Append to sql "json_object('col', ALIAScol, ...)" over the columns of
+ * table tbl: a row as import_undo keeps it. */
+static int
+image_expr(struct act *a, const char *tbl, const char *alias, struct st_buf *sql)
+{
+	sqlite3_stmt *cols = st_db_prepare(a->db, "SELECT name FROM pragma_table_info(?1) "
+	    "ORDER BY cid", a->err);
+	int n = 0;
+
+	if (cols == NULL)
+		return -1;
+	sqlite3_bind_text(cols, 1, tbl, -1, SQLITE_STATIC);
+	st_buf_adds(sql, "json_object(");
+	while (sqlite3_step(cols) == SQLITE_ROW)
+		st_buf_printf(sql, "%s'%s', %s%s", n++ ? ", " : "", sqlite3_column_text(cols, 0),
+		    alias, sqlite3_column_text(cols, 0));
+	sqlite3_finalize(cols);
+	st_buf_adds(sql, ")");
 	return 0;
 }
 
@@ -302,21 +356,15 @@ log_before(struct act *a, int t, long key, long key2, int waitlist)
 			    "OR (?4 AND status = 'waitlisted'))",
 			"id = ?2", "id = ?2" };
 		struct st_buf sql = { 0 };
-		sqlite3_stmt *cols = st_db_prepare(a->db, "SELECT name FROM pragma_table_info(?1) "
-		    "ORDER BY cid", a->err);
-		int n = 0;
 
-		if (cols == NULL)
-			return -1;
-		sqlite3_bind_text(cols, 1, undo_tables[t], -1, SQLITE_STATIC);
 		st_buf_printf(&sql, "INSERT OR IGNORE INTO import_undo(import_id, tbl, row_key, old) "
-		    "SELECT ?1, '%s', %s, json_object(", undo_tables[t], t == 0 ?
+		    "SELECT ?1, '%s', %s, ", undo_tables[t], t == 0 ?
 		    "contact_id || ':' || shift_id" : "id");
-		while (sqlite3_step(cols) == SQLITE_ROW)
-			st_buf_printf(&sql, "%s'%s', %s", n++ ? ", " : "", sqlite3_column_text(cols, 0),
-			    sqlite3_column_text(cols, 0));
-		sqlite3_finalize(cols);
-		st_buf_printf(&sql, ") FROM %s WHERE %s AND import_id IS NOT ?1", undo_tables[t],
+		if (image_expr(a, undo_tables[t], "", &sql) < 0) {
+			st_buf_free(&sql);
+			return -1;
+		}
+		st_buf_printf(&sql, " FROM %s WHERE %s AND import_id IS NOT ?1", undo_tables[t],
 		    where[t]);
 		st = a->log[t] = st_db_prepare(a->db, sql.s, a->err);
 		st_buf_free(&sql);
@@ -620,19 +668,82 @@ row_shift(struct act *a, long *shift)
 	return rc;
 }
 
-/* The contact the row is for: by contact id, else phone, else e-mail; one
- * the database does not have is added (with the batch, so undo removes it). */
-static int
-row_contact(struct act *a, long *id)
+/* The row's phone and e-mail as contacts keep them: a->key_p and a->key_e,
+ * NULL when missing or not valid. */
+static void
+row_keys(struct act *a)
 {
-	static int fphone = -1, femail, ffirst, flast;
-	char phone[48], email[320];
-	const char *p = NULL, *e = NULL;
-	int lossy, rc;
+	static int fphone = -1, femail;
+	int lossy;
 
 	if (fphone < 0) {
 		fphone = st_contact_field("phone");
 		femail = st_contact_field("email");
+	}
+	a->key_p = a->key_e = NULL;
+	if (a->cv[fphone] && strlen(a->cv[fphone]) < 30 && st_field_normalize(fphone, a->cv[fphone],
+	    strlen(a->cv[fphone]), a->phone, &lossy) > 0)
+		a->key_p = a->phone;
+	if (a->cv[femail] && strlen(a->cv[femail]) < 300 && st_field_normalize(femail,
+	    a->cv[femail], strlen(a->cv[femail]), a->email, &lossy) > 0)
+		a->key_e = a->email;
+}
+
+/* The contact with phone p, else with e-mail e (either may be NULL), the
+ * oldest first: 1 and *id, 0 if none, -1 on error. */
+static int
+contact_find(struct act *a, const char *p, const char *e, long *id)
+{
+	int rc = 0;
+
+	if (p && (rc = lookup(a, "SELECT id FROM contacts WHERE phone = ?1 ORDER BY id LIMIT 1", p, 0,
+	    0, id)) != 0)
+		return rc;
+	if (e)
+		rc = lookup(a, "SELECT id FROM contacts WHERE email = ?1 ORDER BY id LIMIT 1", e, 0, 0,
+		    id);
+	return rc;
+}
+
+/* Add the person the row names (with the batch, so undo removes them). */
+static int
+contact_new(struct act *a, const char *first, const char *last, const char *p, const char *e,
+    long *id)
+{
+	int rc;
+
+	if ((rc = called(a, st_contact_add(a->db, first, last, p, e, a->o->source ? a->o->source :
+	    a->o->name, id, a->err))) != 0)
+		return rc;
+	return st_db_execf(a->db, a->err, "UPDATE contacts SET import_id = ?1, last_import = ?1 "
+	    "WHERE id = ?2", "ii", a->import_id, *id) < 0 ? -1 : 0;
+}
+
+/* Would st_contact_add store the row's keys as they are? Then flush can
+ * add the person; otherwise the row is resolved at once, as row_contact does. */
+static int
+keys_storable(struct act *a)
+{
+	char p[32], e[256];
+
+	if (a->key_p && st_phone_normalize(a->key_p, strlen(a->key_p), p) <= 0)
+		return 0;
+	if (a->key_e && (strlen(a->key_e) >= 250 || st_email_normalize(a->key_e, strlen(a->key_e),
+	    e) <= 0))
+		return 0;
+	return (a->key_p || a->key_e) && (!a->key_p || strcmp(p, a->key_p) == 0) &&
+	    (!a->key_e || strcmp(e, a->key_e) == 0);
+}
+
+/* The contact the row is for: by contact id, else phone, else e-mail; one
+ * the database does not have is added. */
+static int
+row_contact(struct act *a, long *id)
+{
+	static int ffirst = -1, flast;
+	int rc;
+
+	if (ffirst < 0) {
 		ffirst = st_contact_field("first_name");
 		flast = st_contact_field("last_name");
 	}
@@ -644,31 +755,19 @@ row_contact(struct act *a, long *id)
 			return rc < 0 ? -1 : bad(a, "no contact %s", a->v[AF_CONTACT]);
 		return 0;
 	}
-	if (a->cv[fphone] && strlen(a->cv[fphone]) < 30 && st_field_normalize(fphone, a->cv[fphone],
-	    strlen(a->cv[fphone]), phone, &lossy) > 0) {
-		p = phone;
-		if ((rc = lookup(a, "SELECT id FROM contacts WHERE phone = ?1 ORDER BY id "
-		    "LIMIT 1", p, 0, 0, id)) != 0)
-			return rc < 0 ? -1 : 0;
-	}
-	if (a->cv[femail] && strlen(a->cv[femail]) < 300 && st_field_normalize(femail,
-	    a->cv[femail], strlen(a->cv[femail]), email, &lossy) > 0) {
-		e = email;
-		if ((rc = lookup(a, "SELECT id FROM contacts WHERE email = ?1 ORDER BY "
-		    "id LIMIT 1", e, 0, 0, id)) != 0)
-			return rc < 0 ? -1 : 0;
-	}
-	if (p == NULL && e == NULL)
+	row_keys(a);
+	if ((rc = contact_find(a, a->key_p, a->key_e, id)) != 0)
+		return rc < 0 ? -1 : 0;
+	if (a->key_p == NULL && a->key_e == NULL)
 		return bad(a, "no valid phone, email or contact id");
-	if (row_begin(a) < 0)
+	if (row_begin(a) < 0 || (rc = contact_new(a, a->cv[ffirst], a->cv[flast], a->key_p,
+	    a->key_e, id)) < 0)
 		return -1;
-	if ((rc = called(a, st_contact_add(a->db, a->cv[ffirst], a->cv[flast], p, e,
-	    a->o->source ? a->o->source : a->o->name, id, a->err))) != 0)
-		return rc;
-	a->added++;
-	a->wrote = 1;
-	return st_db_execf(a->db, a->err, "UPDATE contacts SET import_id = ?1, last_import = ?1 "
-	    "WHERE id = ?2", "ii", a->import_id, *id) < 0 ? -1 : 0;
+	if (rc == 0) {
+		a->added++;
+		a->wrote = 1;
+	}
+	return rc;
 }
 
 /* Which of groups (alias lists, as for headers; NULL-terminated) the word s
@@ -689,39 +788,65 @@ static const char *const rsvp_words[] = { "yes|y|going|attending|registered|sign
 	"accepted|true|1", "confirmed", "maybe|tentative|interested", "no|n|declined|not_going|"
 	"false|0", "cancelled|canceled|cancel|removed", "waitlisted|waitlist|wait_list|waiting",
 	NULL };
+/* What each group of rsvp_words asks st_rsvp_set for (a full shift waitlists a "yes"). */
+static const char *const rsvp_to[] = { "yes", "yes", "maybe", "no", "cancelled", "yes" };
 static const char *const attended_words[] = { "no_show|noshow|no|n|false|0|absent|"
 	"did_not_attend|missed", "attended|yes|y|true|1|present|showed|showed_up|checked_in|"
 	"attended_event", NULL };
 static const char *const status_words[] = { "active|scheduled|confirmed",
 	"cancelled|canceled|cancel", NULL };
 
+/* The RSVP and the mark the row asks for, checked; mark is the row's
+ * attendance (1 attended, 0 no-show). */
+static int
+row_values(struct act *a, int mark, struct arow *r)
+{
+	int rc;
+
+	r->w = r->conf = r->mark = -1;
+	r->source = r->at = r->by = NULL;
+	if (a->kind == K_RSVPS || a->v[AF_STATUS]) {
+		r->w = 0;
+		if (a->v[AF_STATUS] && (r->w = word_in(a->v[AF_STATUS], rsvp_words)) < 0)
+			return bad(a, "invalid RSVP status '%s'", a->v[AF_STATUS]);
+		r->conf = r->w == 1 ? 1 : -1;
+		if (a->v[AF_CONFIRMED] && (r->conf = st_parse_yesno(a->v[AF_CONFIRMED],
+		    strlen(a->v[AF_CONFIRMED]))) < 0)
+			return bad(a, "invalid confirmed value '%s'", a->v[AF_CONFIRMED]);
+		r->source = a->v[AF_SOURCE] ? a->v[AF_SOURCE] : "import";
+	}
+	/* An export lists people before the event too: no mark yet, nothing to do. */
+	if (a->kind == K_ATTENDANCE && (a->v[AF_ATTENDED] || !a->has[AF_ATTENDED])) {
+		r->mark = mark;
+		if (a->v[AF_CHECKED_IN_AT] && (rc = row_time(a, a->v[AF_CHECKED_IN_AT], 0, a->at)) != 0)
+			return rc;
+		r->at = a->v[AF_CHECKED_IN_AT] ? a->at : NULL;
+		r->by = a->v[AF_CHECKED_IN_BY];
+	}
+	return 0;
+}
+
 /* Record the row's RSVP; *outcome gets 0 unchanged, 1 new, 2 changed. */
 static int
-write_rsvp(struct act *a, long shift, long contact, int *outcome)
+write_rsvp(struct act *a, const struct arow *r, int *outcome)
 {
-	static const char *const to[] = { "yes", "yes", "maybe", "no", "cancelled", "yes" };
 	struct st_rsvp_in in = { 0 };
 	long live = 0;
-	int w = 0, rc, changes;
+	int rc, changes;
 
-	if (a->v[AF_STATUS] && (w = word_in(a->v[AF_STATUS], rsvp_words)) < 0)
-		return bad(a, "invalid RSVP status '%s'", a->v[AF_STATUS]);
-	in.status = to[w];
-	in.confirmed = w == 1 ? 1 : -1;
-	if (a->v[AF_CONFIRMED] && (in.confirmed = st_parse_yesno(a->v[AF_CONFIRMED],
-	    strlen(a->v[AF_CONFIRMED]))) < 0)
-		return bad(a, "invalid confirmed value '%s'", a->v[AF_CONFIRMED]);
-	in.source = a->v[AF_SOURCE] ? a->v[AF_SOURCE] : "import";
+	in.status = rsvp_to[r->w];
+	in.confirmed = r->conf;
+	in.source = r->source;
 	in.waitlist_ok = 1;
 	in.import_id = a->import_id;
 	if (lookup(a, "SELECT id FROM rsvps WHERE shift_id = ?1 AND contact_id = ?2 AND "
-	    "status NOT IN ('no', 'cancelled')", NULL, shift, contact, &live) < 0)
+	    "status NOT IN ('no', 'cancelled')", NULL, r->shift, r->contact, &live) < 0)
 		return -1;
 	/* Ending an RSVP may move the first of the waitlist up: keep them too. */
-	if (log_before(a, 1, shift, contact, w == 3 || w == 4) < 0)
+	if (log_before(a, 1, r->shift, r->contact, r->w == 3 || r->w == 4) < 0)
 		return -1;
 	changes = sqlite3_total_changes(a->db);
-	if ((rc = called(a, st_rsvp_set(a->db, shift, contact, &in, NULL, NULL, a->err))) != 0)
+	if ((rc = called(a, st_rsvp_set(a->db, r->shift, r->contact, &in, NULL, NULL, a->err))) != 0)
 		return rc;
 	*outcome = sqlite3_total_changes(a->db) == changes ? 0 : live ? 2 : 1;
 	return 0;
@@ -729,26 +854,40 @@ write_rsvp(struct act *a, long shift, long contact, int *outcome)
 
 /* Record the row's attendance mark; *outcome as for write_rsvp. */
 static int
-write_attendance(struct act *a, long shift, long contact, int attended, int *outcome)
+write_attendance(struct act *a, const struct arow *r, int *outcome)
 {
-	char at[21];
 	long n = 0;
 	int rc, existed;
 
-	if (a->v[AF_CHECKED_IN_AT] && (rc = row_time(a, a->v[AF_CHECKED_IN_AT], 0, at)) != 0)
-		return rc;
 	/* Only a mark that is there already needs keeping (and a savepoint). */
 	if ((existed = lookup(a, "SELECT 1 FROM attendance WHERE shift_id = ?1 AND "
-	    "contact_id = ?2", NULL, shift, contact, &n)) < 0)
+	    "contact_id = ?2", NULL, r->shift, r->contact, &n)) < 0)
 		return -1;
-	if (existed && log_before(a, 0, shift, contact, 0) < 0)
+	if (existed && log_before(a, 0, r->shift, r->contact, 0) < 0)
 		return -1;
-	rc = st_attend_mark(a->db, &a->mark, shift, contact, !attended, a->v[AF_CHECKED_IN_AT] ?
-	    at : NULL, a->v[AF_CHECKED_IN_BY], a->import_id, a->err);
+	rc = st_attend_mark(a->db, &a->mark, r->shift, r->contact, !r->mark, r->at, r->by,
+	    a->import_id, a->err);
 	if (rc < 0)
 		return -1;
 	*outcome = rc == 0 ? 0 : existed ? 2 : 1;
 	return 0;
+}
+
+/* Write the row's RSVP and mark one at a time, as the command-line tools do. */
+static int
+apply_row(struct act *a, const struct arow *r)
+{
+	int rc = 0, ro = 0, ao = 0;
+
+	if (r->w >= 0)
+		rc = write_rsvp(a, r, &ro);
+	if (rc == 0 && r->mark >= 0)
+		rc = write_attendance(a, r, &ao);
+	if (ao || ro) {
+		a->made = (ao ? ao : ro) == 1;
+		a->changed = a->wrote = 1;
+	}
+	return rc;
 }
 
 /* An events or shifts file's status column: "cancelled" cancels the event
@@ -791,24 +930,406 @@ cancel_row(struct act *a, const char *tbl, long id)
 	return mark_row(a, tbl, id);
 }
 
+/* The bulk path. An RSVP or attendance row is read, checked and its shift
+ * found as before (rejects are decided there, row by row), then staged in
+ * temp.st_stage; flush writes the staged rows with a few statements over
+ * all of them: contacts by their keys (walking the contact indexes in key
+ * order), then each row's RSVP and mark from the state it finds, as
+ * st_rsvp_set and st_attend_mark would one row at a time. Rows of a shift
+ * where one row can change what another finds (a person listed twice, or
+ * a "yes" given up, which moves the waitlist up) are written by apply_row,
+ * in file order. The engagement levels follow once, at the end. */
+static const char bulk_schema[] =
+	"CREATE TEMP TABLE IF NOT EXISTS st_stage(line INTEGER PRIMARY KEY, shift INTEGER NOT NULL, "
+	"contact INTEGER, phone TEXT, email TEXT, first TEXT, last TEXT, w INTEGER, conf INTEGER, "
+	"source TEXT, mark INTEGER, checked_at TEXT, checked_by TEXT);"
+	"CREATE TEMP TABLE IF NOT EXISTS st_map(line INTEGER PRIMARY KEY, pid INTEGER, eid INTEGER);"
+	"CREATE TEMP TABLE IF NOT EXISTS st_newp(p TEXT PRIMARY KEY) WITHOUT ROWID;"
+	"CREATE TEMP TABLE IF NOT EXISTS st_newc(line INTEGER PRIMARY KEY, id INTEGER NOT NULL);"
+	"CREATE TEMP TABLE IF NOT EXISTS st_complex(shift INTEGER PRIMARY KEY);"
+	"CREATE TEMP TABLE IF NOT EXISTS st_work(line, shift, contact, w, conf, source, mark, "
+	"checked_at, checked_by, rid, new, ro, walk, ao);";
+
+static const char bulk_clear[] =
+	"DELETE FROM temp.st_stage; DELETE FROM temp.st_map; DELETE FROM temp.st_newp; "
+	"DELETE FROM temp.st_newc; DELETE FROM temp.st_complex; DELETE FROM temp.st_work;";
+
+/* The staged rows' contacts: the oldest with the phone, else with the
+ * e-mail, found in key order (temp.st_map); then, in file order, the rows that name
+ * nobody known (and those whose phone such a row may give a new person):
+ * found among the people added so far, or added. */
+static int
+bulk_contacts(struct act *a)
+{
+	sqlite3_stmt *st;
+	long id;
+	int rc;
+
+	if (st_db_exec(a->db,
+	    "INSERT INTO temp.st_map(line, pid) WITH s AS MATERIALIZED (SELECT line, phone FROM "
+	    "temp.st_stage WHERE contact IS NULL AND phone IS NOT NULL ORDER BY phone) SELECT line, "
+	    "(SELECT min(c.id) FROM main.contacts c WHERE c.phone = s.phone) FROM s;"
+	    "INSERT INTO temp.st_map(line, eid) WITH s AS MATERIALIZED (SELECT line, email FROM "
+	    "temp.st_stage WHERE contact IS NULL AND email IS NOT NULL ORDER BY email) SELECT line, "
+	    "(SELECT min(c.id) FROM main.contacts c WHERE c.email = s.email) FROM s WHERE true "
+	    "ON CONFLICT(line) DO UPDATE SET eid = excluded.eid;"
+	    "INSERT OR IGNORE INTO temp.st_newp SELECT s.phone FROM temp.st_stage s JOIN "
+	    "temp.st_map m ON m.line = s.line WHERE s.phone IS NOT NULL AND m.pid IS NULL AND "
+	    "m.eid IS NULL;"
+	    "UPDATE temp.st_stage SET contact = (SELECT coalesce(m.pid, CASE WHEN st_stage.phone IS "
+	    "NULL OR st_stage.phone NOT IN (SELECT p FROM temp.st_newp) THEN m.eid END) FROM "
+	    "temp.st_map m WHERE m.line = st_stage.line) WHERE contact IS NULL;", a->err) < 0)
+		return -1;
+	if ((st = st_db_prepare(a->db, "SELECT line, phone, email, first, last FROM temp.st_stage "
+	    "WHERE contact IS NULL ORDER BY line", a->err)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 1);
+		const char *e = (const char *)sqlite3_column_text(st, 2);
+		int r;
+
+		a->reason[0] = '\0';
+		if ((r = contact_find(a, p, e, &id)) == 0 && (r = contact_new(a,
+		    (const char *)sqlite3_column_text(st, 3), (const char *)sqlite3_column_text(st, 4),
+		    p, e, &id)) == 0)
+			a->res->contacts_added++;
+		else if (r > 0 && a->reason[0])
+			/* Checked when read (keys_storable): one that cannot be added is a bug. */
+			r = st_error_set(a->err, ST_EXIT_FAIL, "%s: line %lld: %s", a->o->name,
+			    (long long)sqlite3_column_int64(st, 0), a->reason);
+		if (r < 0 || st_db_execf(a->db, a->err, "INSERT INTO temp.st_newc(line, id) VALUES "
+		    "(?1, ?2)", "ii", (long)sqlite3_column_int64(st, 0), id) < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return -1;
+	if (rc != SQLITE_DONE)
+		return st_error_db(a->err, a->db, "cannot find the contacts of the rows");
+	return st_db_exec(a->db, "UPDATE temp.st_stage SET contact = (SELECT id FROM temp.st_newc n "
+	    "WHERE n.line = st_stage.line) WHERE contact IS NULL", a->err);
+}
+
+/* What each staged row of a shift that no other row of the file can affect
+ * finds and writes (temp.st_work): the live RSVP and its new status (a
+ * "yes" takes a place while the shift has one, counting the places taken
+ * by the rows before it, else joins the waitlist), the mark, and the
+ * outcomes as write_rsvp and write_attendance tell them (ro, ao). */
+static const char bulk_work[] =
+	"INSERT INTO temp.st_complex SELECT DISTINCT shift FROM (SELECT shift FROM temp.st_stage "
+	"GROUP BY shift, contact HAVING count(*) > 1 UNION SELECT s.shift FROM temp.st_stage s "
+	"JOIN main.rsvps r ON r.shift_id = s.shift AND r.contact_id = s.contact AND r.status NOT IN "
+	"('no', 'cancelled') WHERE s.w IN (2, 3, 4) AND r.status = 'yes');"
+	"INSERT INTO temp.st_work "
+	"WITH sh AS MATERIALIZED (SELECT shift, (SELECT capacity FROM main.shifts WHERE id = shift) "
+	"AS cap, (SELECT count(*) FROM main.rsvps WHERE shift_id = shift AND status = 'yes') AS taken "
+	"FROM (SELECT DISTINCT shift FROM temp.st_stage WHERE shift NOT IN (SELECT shift FROM "
+	"temp.st_complex))), "
+	"j AS (SELECT s.line, s.shift, s.contact, s.w, s.conf, s.source, s.mark, s.checked_at, "
+	"s.checked_by, sh.cap, sh.taken, r.id AS rid, r.status AS rstatus, r.confirmed AS rconf, "
+	"CASE WHEN s.w IN (0, 1, 5) THEN 'yes' WHEN s.w = 2 THEN 'maybe' WHEN s.w = 3 THEN 'no' "
+	"WHEN s.w = 4 THEN 'cancelled' END AS want, m.contact_id IS NOT NULL AS had, m.status AS "
+	"mstatus, m.checked_in_at AS mat, m.checked_in_by AS mby, m.walk_in AS mwalk "
+	"FROM temp.st_stage s JOIN sh ON sh.shift = s.shift LEFT JOIN main.rsvps r ON r.shift_id = "
+	"s.shift AND r.contact_id = s.contact AND r.status NOT IN ('no', 'cancelled') LEFT JOIN "
+	"main.attendance m ON s.mark IS NOT NULL AND m.contact_id = s.contact AND m.shift_id = "
+	"s.shift), "
+	"k AS (SELECT *, CASE WHEN want IS NULL THEN NULL WHEN want <> 'yes' THEN want WHEN rstatus "
+	"IN ('yes', 'waitlisted') THEN rstatus WHEN cap IS NULL OR taken + sum(want = 'yes' AND "
+	"(rstatus IS NULL OR rstatus = 'maybe')) OVER (PARTITION BY shift ORDER BY line ROWS "
+	"UNBOUNDED PRECEDING) <= cap THEN 'yes' ELSE 'waitlisted' END AS new FROM j), "
+	"o AS (SELECT *, CASE WHEN want IS NULL THEN 0 WHEN rid IS NOT NULL THEN 2 * (rstatus IS NOT "
+	"new OR (conf >= 0 AND conf IS NOT rconf)) WHEN want IN ('no', 'cancelled') AND (SELECT "
+	"x.status FROM main.rsvps x WHERE x.shift_id = k.shift AND x.contact_id = k.contact ORDER BY "
+	"x.id DESC LIMIT 1) = want THEN 0 ELSE 1 END AS ro, mark = 1 AND NOT CASE WHEN want IS NULL "
+	"THEN rid IS NOT NULL ELSE new NOT IN ('no', 'cancelled') END AS walk FROM k) "
+	"SELECT line, shift, contact, w, conf, source, mark, checked_at, checked_by, rid, new, ro, "
+	"walk, CASE WHEN mark IS NULL THEN 0 WHEN NOT had THEN 1 WHEN (mstatus, mat, mby, mwalk) IS "
+	"NOT (CASE WHEN mark THEN 'attended' ELSE 'no_show' END, CASE WHEN mark THEN checked_at END, "
+	"checked_by, walk) THEN 2 ELSE 0 END FROM o";
+
+/* Write what temp.st_work says, keeping before-images as log_before does
+ * for a row that writes anything: its live RSVP, its mark, and (when it
+ * ends an RSVP) the shift's waitlist. ?1 the batch, ?2 the time. */
+static int
+bulk_write(struct act *a)
+{
+	struct st_buf sql = { 0 };
+	sqlite3_stmt *st;
+	long n;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (a->image[i] == NULL) {
+			struct st_buf b = { 0 };
+
+			if (image_expr(a, i ? "rsvps" : "attendance", i ? "r." : "m.", &b) < 0) {
+				st_buf_free(&b);
+				return -1;
+			}
+			a->image[i] = b.s;
+		}
+	st_buf_printf(&sql, "INSERT OR IGNORE INTO import_undo(import_id, tbl, row_key, old) SELECT "
+	    "?1, 'rsvps', r.id, %s FROM temp.st_work w JOIN main.rsvps r ON r.id = w.rid WHERE w.w IS "
+	    "NOT NULL AND (w.ro OR w.ao) AND r.import_id IS NOT ?1 UNION ALL SELECT ?1, 'rsvps', r.id, "
+	    "%s FROM main.rsvps r WHERE r.shift_id IN (SELECT shift FROM temp.st_work WHERE w IN (3, 4) "
+	    "AND (ro OR ao)) AND r.status = 'waitlisted' AND r.import_id IS NOT ?1 UNION ALL SELECT ?1, "
+	    "'attendance', m.contact_id || ':' || m.shift_id, %s FROM temp.st_work w JOIN "
+	    "main.attendance m ON m.contact_id = w.contact AND m.shift_id = w.shift WHERE w.mark IS NOT "
+	    "NULL AND (w.ro OR w.ao) AND m.import_id IS NOT ?1", a->image[1], a->image[1],
+	    a->image[0]);
+	n = st_db_execf(a->db, a->err, sql.s, "i", a->import_id);
+	st_buf_free(&sql);
+	if (n < 0 ||
+	    st_db_execf(a->db, a->err, "UPDATE main.rsvps SET status = w.new, source = w.source, "
+	    "confirmed = CASE WHEN w.conf >= 0 THEN w.conf ELSE rsvps.confirmed END, import_id = ?1, "
+	    "updated_at = CASE WHEN rsvps.status = w.new THEN rsvps.updated_at ELSE ?2 END FROM "
+	    "temp.st_work w WHERE w.ro = 2 AND rsvps.id = w.rid", "it", a->import_id, a->now) < 0 ||
+	    st_db_execf(a->db, a->err, "INSERT INTO main.rsvps(contact_id, shift_id, status, source, "
+	    "confirmed, import_id, created_at, updated_at) SELECT contact, shift, new, source, "
+	    "max(conf, 0), ?1, ?2, ?2 FROM temp.st_work WHERE ro = 1 ORDER BY line", "it",
+	    a->import_id, a->now) < 0 ||
+	    st_db_execf(a->db, a->err, "INSERT INTO main.attendance(contact_id, shift_id, status, "
+	    "checked_in_at, checked_in_by, walk_in, import_id, created_at) SELECT contact, shift, CASE "
+	    "WHEN mark THEN 'attended' ELSE 'no_show' END, CASE WHEN mark THEN checked_at END, "
+	    "checked_by, walk, ?1, ?2 FROM temp.st_work WHERE ao > 0 ORDER BY contact, shift "
+	    "ON CONFLICT(contact_id, shift_id) DO UPDATE SET status = excluded.status, checked_in_at = "
+	    "excluded.checked_in_at, checked_in_by = excluded.checked_in_by, walk_in = "
+	    "excluded.walk_in, import_id = excluded.import_id", "it", a->import_id, a->now) < 0)
+		return -1;
+	if ((st = st_db_prepare(a->db, "SELECT count(*) FILTER (WHERE made), count(*) FILTER (WHERE "
+	    "NOT made AND (ro OR ao)), count(*) FILTER (WHERE NOT (ro OR ao)) FROM (SELECT ro, ao, "
+	    "CASE WHEN ao THEN ao ELSE ro END = 1 AS made FROM temp.st_work)", a->err)) == NULL)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return st_error_db(a->err, a->db, "cannot count the rows written");
+	}
+	a->res->inserted += sqlite3_column_int64(st, 0);
+	a->res->updated += sqlite3_column_int64(st, 1);
+	a->res->unchanged += sqlite3_column_int64(st, 2);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* The staged rows of the shifts in temp.st_complex, one at a time in file
+ * order, as rows are written without the bulk path. */
+static int
+bulk_rowwise(struct act *a)
+{
+	struct st_buf vals = { 0 };
+	struct arow r;
+	long line = 0;
+	int rc;
+
+	for (;;) {
+		sqlite3_stmt *st = a->next;
+		size_t at = 0, by = 0, src = 0;
+
+		if (st == NULL && (st = a->next = st_db_prepare(a->db, "SELECT line, shift, contact, w, "
+		    "conf, source, mark, checked_at, checked_by FROM temp.st_stage s WHERE line > ?1 AND "
+		    "EXISTS (SELECT 1 FROM temp.st_complex c WHERE c.shift = s.shift) ORDER BY line "
+		    "LIMIT 1", a->err)) == NULL)
+			break;
+		sqlite3_bind_int64(st, 1, line);
+		if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+			sqlite3_reset(st);
+			if (rc == SQLITE_DONE) {
+				st_buf_free(&vals);
+				return 0;
+			}
+			st_error_db(a->err, a->db, "cannot read a staged row");
+			break;
+		}
+		/* Copies: the statement is reset before the row is written. */
+		st_buf_reset(&vals);
+		src = vals.len;
+		st_buf_adds(&vals, sqlite3_column_type(st, 5) == SQLITE_NULL ? "" :
+		    (const char *)sqlite3_column_text(st, 5));
+		st_buf_addc(&vals, '\0');
+		at = vals.len;
+		st_buf_adds(&vals, sqlite3_column_type(st, 7) == SQLITE_NULL ? "" :
+		    (const char *)sqlite3_column_text(st, 7));
+		st_buf_addc(&vals, '\0');
+		by = vals.len;
+		st_buf_adds(&vals, sqlite3_column_type(st, 8) == SQLITE_NULL ? "" :
+		    (const char *)sqlite3_column_text(st, 8));
+		r.line = line = (long)sqlite3_column_int64(st, 0);
+		r.shift = (long)sqlite3_column_int64(st, 1);
+		r.contact = (long)sqlite3_column_int64(st, 2);
+		r.w = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 3);
+		r.conf = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 4);
+		r.mark = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 6);
+		r.source = sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL : vals.s + src;
+		r.at = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : vals.s + at;
+		r.by = sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL : vals.s + by;
+		sqlite3_reset(st);
+		row_start(a);
+		if (row_end(a, apply_row(a, &r), NULL, line) < 0)
+			break;
+	}
+	st_buf_free(&vals);
+	return -1;
+}
+
+/* Write the staged rows. */
+static int
+flush(struct act *a)
+{
+	if (a->staged == 0)
+		return 0;
+	a->staged = 0;
+	if (bulk_contacts(a) < 0 || st_db_exec(a->db, bulk_work, a->err) < 0 || bulk_write(a) < 0 ||
+	    bulk_rowwise(a) < 0)
+		return -1;
+	return st_db_exec(a->db, bulk_clear, a->err);
+}
+
+/* How the row finds its contact: 0 by its keys, in flush with the rows
+ * staged with it; 1 at once, by row_contact (a contact id, keys that name
+ * nobody or that a new contact would not keep as they are, or no bulk path).
+ * Such a row must see the people the staged rows add, so they go first. */
+static int
+contact_route(struct act *a)
+{
+	long id;
+
+	if (a->chunk == 0)
+		return 1;
+	if (a->v[AF_CONTACT]) {
+		/* Contacts are never removed during an import: one found stays found. */
+		if (a->staged > 0 && st_parse_long(a->v[AF_CONTACT], 1, 0x7fffffffffffL, &id) == 0 &&
+		    lookup(a, "SELECT id FROM contacts WHERE id = ?1", NULL, id, 0, &id) == 0 &&
+		    flush(a) < 0)
+			return -1;
+		return 1;
+	}
+	row_keys(a);
+	if (keys_storable(a))
+		return 0;
+	if ((a->key_p || a->key_e) && flush(a) < 0)
+		return -1;
+	return 1;
+}
+
+/* Put the row in temp.st_stage for flush to write. */
+static int
+stage_row(struct act *a, const struct arow *r)
+{
+	static int ffirst = -1, flast;
+	sqlite3_stmt *st = a->stage;
+
+	if (ffirst < 0) {
+		ffirst = st_contact_field("first_name");
+		flast = st_contact_field("last_name");
+	}
+	if (st == NULL && (st = a->stage = st_db_prepare(a->db, "INSERT INTO temp.st_stage(line, "
+	    "shift, contact, phone, email, first, last, w, conf, source, mark, checked_at, "
+	    "checked_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	    a->err)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, r->line);
+	sqlite3_bind_int64(st, 2, r->shift);
+	if (r->contact > 0) {
+		sqlite3_bind_int64(st, 3, r->contact);
+		sqlite3_bind_null(st, 4);
+		sqlite3_bind_null(st, 5);
+		sqlite3_bind_null(st, 6);
+		sqlite3_bind_null(st, 7);
+	} else {
+		sqlite3_bind_null(st, 3);
+		sqlite3_bind_text(st, 4, a->key_p, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, a->key_e, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, a->cv[ffirst], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, a->cv[flast], -1, SQLITE_STATIC);
+	}
+	if (r->w >= 0) {
+		sqlite3_bind_int(st, 8, r->w);
+		sqlite3_bind_int(st, 9, r->conf);
+	} else {
+		sqlite3_bind_null(st, 8);
+		sqlite3_bind_null(st, 9);
+	}
+	sqlite3_bind_text(st, 10, r->source, -1, SQLITE_STATIC);
+	if (r->mark >= 0)
+		sqlite3_bind_int(st, 11, r->mark);
+	else
+		sqlite3_bind_null(st, 11);
+	sqlite3_bind_text(st, 12, r->at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 13, r->by, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return st_error_db(a->err, a->db, "cannot stage a row");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	a->staged++;
+	a->deferred = 1;
+	return 0;
+}
+
+/* The end of a row: count it, keep or roll back what it wrote, and reject
+ * it (rc 1) with the reason. row is NULL for a row flush writes, which was
+ * checked when it was read and cannot be rejected any more. */
+static int
+row_end(struct act *a, int rc, const struct st_csv_row *row, long line)
+{
+	if (rc < 0)
+		return -1;
+	if (rc == 0 && !a->deferred) {
+		a->res->inserted += a->made;
+		a->res->updated += !a->made && a->changed;
+		a->res->unchanged += !a->made && !a->changed;
+	}
+	if (rc == 0)
+		a->res->contacts_added += a->added;
+	if (a->sp_open) {
+		/* A row that changes nothing leaves nothing, not even a before-image. */
+		if (rc == 0 && a->wrote) {
+			if (sqlite3_step(a->sp_release) != SQLITE_DONE) {
+				sqlite3_reset(a->sp_release);
+				return st_error_db(a->err, a->db, "cannot release a savepoint");
+			}
+			sqlite3_reset(a->sp_release);
+			a->sp_open = 0;
+			return 0;
+		}
+		a->sp_open = 0;
+		if (sqlite3_step(a->sp_rollback) != SQLITE_DONE || (sqlite3_reset(a->sp_rollback),
+		    sqlite3_step(a->sp_release)) != SQLITE_DONE) {
+			sqlite3_reset(a->sp_rollback);
+			sqlite3_reset(a->sp_release);
+			return st_error_db(a->err, a->db, "cannot roll back a row");
+		}
+		sqlite3_reset(a->sp_rollback);
+		sqlite3_reset(a->sp_release);
+		/* What was remembered may have been rolled back. */
+		if (rc != 0)
+			a->last_shift = 0;
+	}
+	if (rc == 0)
+		return 0;
+	if (a->o->strict || row == NULL)
+		return st_error_set(a->err, row ? ST_EXIT_DATA : ST_EXIT_FAIL, "%s: line %ld: %s",
+		    a->o->name, line, a->reason);
+	a->res->rejected++;
+	return a->o->rejects ? st_import_reject(a->o->rejects, a->in, row, a->reason, a->err) : 0;
+}
+
 static int
 import_row(struct act *a, const struct st_csv_row *row)
 {
 	long shift = 0, contact = 0, event = 0;
 	int rc = 0, attended = 1;
 
-	a->reason[0] = '\0';
-	a->wrote = a->made = a->changed = 0;
-	a->added = 0;
+	row_start(a);
 	if (st_import_row_bad(a->in, row, a->reason, sizeof(a->reason)))
-		goto reject;
+		return row_end(a, 1, row, row->line);
 	take_row(a, row);
 	if (a->kind == K_ATTENDANCE && a->v[AF_ATTENDED] && (attended = word_in(a->v[AF_ATTENDED],
-	    attended_words)) < 0) {
-		bad(a, "invalid attendance '%s' (attended or no_show)", a->v[AF_ATTENDED]);
-		goto reject;
-	}
-	a->sp_open = 0;
+	    attended_words)) < 0)
+		return row_end(a, bad(a, "invalid attendance '%s' (attended or no_show)",
+		    a->v[AF_ATTENDED]), row, row->line);
 	if (a->kind == K_EVENTS) {
 		if ((rc = resolve_event(a, &event)) == 0 && event > 0)
 			rc = resolve_shift(a, event, &shift);
@@ -824,61 +1345,26 @@ import_row(struct act *a, const struct st_csv_row *row)
 		if (rc == 0 && a->v[AF_STATUS])
 			rc = cancel_row(a, "shifts", shift);
 	} else {
-		int ro = 0, ao = 0;
+		struct arow r;
+		int route = contact_route(a);
 
+		if (route < 0)
+			return -1;
+		/* A flush wrote rows of its own: the row starts here. */
+		row_start(a);
 		rc = row_shift(a, &shift);
-		if (rc == 0)
+		if (rc == 0 && route == 1)
 			rc = row_contact(a, &contact);
-		if (rc == 0 && (a->kind == K_RSVPS || a->v[AF_STATUS]))
-			rc = write_rsvp(a, shift, contact, &ro);
-		/* An export lists people before the event too: no mark yet, nothing to do. */
-		if (rc == 0 && a->kind == K_ATTENDANCE && (a->v[AF_ATTENDED] || !a->has[AF_ATTENDED]))
-			rc = write_attendance(a, shift, contact, attended, &ao);
-		if (ao || ro) {
-			a->made = (ao ? ao : ro) == 1;
-			a->changed = a->wrote = 1;
-		}
-	}
-	if (rc < 0)
-		return -1;
-	if (rc == 0) {
-		a->res->inserted += a->made;
-		a->res->updated += !a->made && a->changed;
-		a->res->unchanged += !a->made && !a->changed;
-		a->res->contacts_added += a->added;
-	}
-	if (!a->sp_open) {
 		if (rc == 0)
-			return 0;
-		goto reject;
-	}
-	/* A row that changes nothing leaves nothing, not even a before-image. */
-	if (rc == 0 && a->wrote) {
-		if (sqlite3_step(a->sp_release) != SQLITE_DONE) {
-			sqlite3_reset(a->sp_release);
-			return st_error_db(a->err, a->db, "cannot release a savepoint");
+			rc = row_values(a, attended, &r);
+		if (rc == 0) {
+			r.line = row->line;
+			r.shift = shift;
+			r.contact = contact;
+			rc = a->chunk == 0 ? apply_row(a, &r) : stage_row(a, &r);
 		}
-		sqlite3_reset(a->sp_release);
-		return 0;
 	}
-	if (sqlite3_step(a->sp_rollback) != SQLITE_DONE || (sqlite3_reset(a->sp_rollback),
-	    sqlite3_step(a->sp_release)) != SQLITE_DONE) {
-		sqlite3_reset(a->sp_rollback);
-		sqlite3_reset(a->sp_release);
-		return st_error_db(a->err, a->db, "cannot roll back a row");
-	}
-	sqlite3_reset(a->sp_rollback);
-	sqlite3_reset(a->sp_release);
-	if (rc == 0)
-		return 0;
-	/* What was remembered may have been rolled back. */
-	a->last_shift = 0;
-reject:
-	if (a->o->strict)
-		return st_error_set(a->err, ST_EXIT_DATA, "%s: line %ld: %s", a->o->name, row->line,
-		    a->reason);
-	a->res->rejected++;
-	return a->o->rejects ? st_import_reject(a->o->rejects, a->in, row, a->reason, a->err) : 0;
+	return row_end(a, rc, row, row->line);
 }
 
 /* A turfs or volunteers row: its named fields, as st-allocate reads them
@@ -951,13 +1437,17 @@ static void
 act_free(struct act *a)
 {
 	sqlite3_stmt **sts[] = { &a->sp, &a->sp_release, &a->sp_rollback, &a->mark, &a->log[0],
-		&a->log[1], &a->log[2], &a->log[3] };
+		&a->log[1], &a->log[2], &a->log[3], &a->stage, &a->next };
 	size_t i;
 
 	for (i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
 		sqlite3_finalize(*sts[i]);
+	if (a->fk_off)
+		sqlite3_exec(a->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	free(a->colf);
 	free(a->cv);
+	free(a->image[0]);
+	free(a->image[1]);
 	st_buf_free(&a->vals);
 	st_buf_free(&a->last_key);
 	st_csvin_close(a->in);
@@ -981,6 +1471,14 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 		    "rsvps, attendance, turfs or volunteers)", kind);
 	if (o->tz && !st_tz_valid(o->tz))
 		return st_error_set(err, ST_EXIT_USAGE, "unknown time zone '%s'", o->tz);
+	/* RSVPs and marks are staged and written together, BULK_CHUNK rows at a
+	 * time (more saves little time and costs memory); ST_IMPORT_BULK=N stages
+	 * N (0: each row is written at once, for comparing the two ways in tests). */
+	a.chunk = a.kind == K_RSVPS || a.kind == K_ATTENDANCE ? BULK_CHUNK : 0;
+	if (a.chunk && getenv("ST_IMPORT_BULK") && *getenv("ST_IMPORT_BULK") &&
+	    st_parse_long(getenv("ST_IMPORT_BULK"), 0, BULK_MAX, &a.chunk) < 0)
+		return st_error_set(err, ST_EXIT_USAGE, "invalid ST_IMPORT_BULK '%s' (a number of rows)",
+		    getenv("ST_IMPORT_BULK"));
 	a.db = db;
 	a.o = o;
 	a.err = err;
@@ -996,6 +1494,15 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 		    st_csvin_is_jsonl(a.in));
 	/* Each row is a savepoint: keep its journal in memory, not in a temp file. */
 	sqlite3_exec(db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
+	/* The bulk path writes RSVPs and marks whose contact, shift and batch it
+	 * has just found or made, and deletes nothing: checking the foreign keys
+	 * of each row again is a random probe into contacts a row. The setting
+	 * is the connection's, and only takes outside a transaction; act_free
+	 * puts it back. */
+	if (a.chunk && sqlite3_get_autocommit(db) && st_db_scalarf(db, err, &v, "PRAGMA "
+	    "foreign_keys", "") > 0 && v && sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL,
+	    NULL) == SQLITE_OK)
+		a.fk_off = 1;
 	if (a.kind >= K_TURFS)
 		named = named_columns(&a);
 	if ((a.kind >= K_TURFS ? named == NULL : map_columns(&a) < 0 || check_columns(&a) < 0) ||
@@ -1020,16 +1527,18 @@ st_import_activity(sqlite3 *db, const char *kind, const struct st_import_opts *o
 	a.sp = st_db_prepare(db, "SAVEPOINT import_row", err);
 	a.sp_release = a.sp ? st_db_prepare(db, "RELEASE import_row", err) : NULL;
 	a.sp_rollback = a.sp_release ? st_db_prepare(db, "ROLLBACK TO import_row", err) : NULL;
-	if (a.sp_rollback == NULL)
+	if (a.sp_rollback == NULL || (a.chunk && st_db_exec(db, bulk_schema, err) < 0))
 		goto fail;
 	while ((rc = st_csvin_next(a.in, &row, err)) > 0) {
 		res->read++;
 		if ((named ? import_named_row(&a, row, named) : import_row(&a, row)) < 0)
 			goto fail;
+		if (a.staged >= a.chunk && flush(&a) < 0)
+			goto fail;
 		if (o->progress && (res->read & 0xffff) == 0)
 			o->progress(o->progress_arg, st_csvin_offset(a.in), res->read);
 	}
-	if (rc < 0)
+	if (rc < 0 || flush(&a) < 0)
 		goto fail;
 	if (a.kind == K_ATTENDANCE && st_levels_update(db, a.import_id, NULL, err) < 0)
 		goto fail;
