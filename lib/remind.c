@@ -17,9 +17,6 @@
 #include "st/tz.h"
 #include "st/util.h"
 
-extern const char *const st_templates[][2];
-extern const int st_ntemplates;
-
 /* ---- settings ---- */
 
 static char **
@@ -162,56 +159,17 @@ lookup(void *ctx, const char *name)
 	return NULL;
 }
 
-/* The template LANG/NAME: the override directory's, else the built-in one;
- * another language falls back to English. A copy, or NULL. */
-static char *
-template_text(const char *dir, const char *lang, const char *name)
-{
-	const char *langs[] = { lang && *lang ? lang : "en", "en" };
-	char path[4096], rel[128];
-	int i, j;
-
-	for (i = 0; i < 2; i++) {
-		if (strchr(langs[i], '/') || strchr(langs[i], '.'))
-			continue;
-		snprintf(rel, sizeof(rel), "%s/%s", langs[i], name);
-		if (dir && *dir) {
-			FILE *fp;
-
-			snprintf(path, sizeof(path), "%s/%s", dir, rel);
-			if ((fp = fopen(path, "r")) != NULL) {
-				struct st_buf b = { 0 };
-				char chunk[4096];
-				size_t n;
-
-				while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-					st_buf_add(&b, chunk, n);
-				fclose(fp);
-				st_buf_addc(&b, '\0');
-				return b.s;
-			}
-		}
-		for (j = 0; j < st_ntemplates; j++)
-			if (strcmp(st_templates[j][0], rel) == 0)
-				return st_xstrdup(st_templates[j][1]);
-	}
-	return NULL;
-}
-
 static int
 render(const struct st_remind_opts *o, const char *lang, const char *name, struct fields *f,
     struct st_buf *out, struct st_error *err)
 {
-	char *t = template_text(o->templates, lang, name);
+	char *t = st_template_text(o->templates, lang, name);
 	int rc;
 
 	if (t == NULL)
 		return st_error_set(err, ST_EXIT_DATA, "no template '%s'", name);
-	rc = st_template_render(t, lookup, f, out, err);
+	rc = st_template_file_render(t, lookup, f, out, err);
 	free(t);
-	/* One trailing line break is the file's, not the message's. */
-	while (rc == 0 && out->len > 0 && out->s[out->len - 1] == '\n')
-		out->s[--out->len] = '\0';
 	return rc;
 }
 
@@ -386,11 +344,15 @@ key_exists(struct tick *k, const char *key, struct st_error *err)
 static int
 enqueue(struct tick *k, long contact, const char *channel, const char *from, const char *to,
     const char *subject, const char *body, const char *key, const char *tz, time_t not_before,
-    const char *why, struct st_error *err)
+    const char *why, long *id, struct st_error *err)
 {
 	struct st_outbox_item it = { 0 };
-	long id;
+	long id0;
 	int rc;
+
+	if (id == NULL)
+		id = &id0;
+	*id = 0;
 
 	if (k->o->dry_run) {
 		note(k, key, "would queue", "%s", why);
@@ -406,7 +368,7 @@ enqueue(struct tick *k, long contact, const char *channel, const char *from, con
 	it.campaign = "remind";
 	it.tz = tz;
 	it.not_before = not_before > k->o->now ? not_before : 0;
-	if ((rc = st_outbox_enqueue(k->db, &it, &id, err)) < 0)
+	if ((rc = st_outbox_enqueue(k->db, &it, id, err)) < 0)
 		return -1;
 	if (rc == 1) {
 		k->s->queued++;
@@ -416,6 +378,14 @@ enqueue(struct tick *k, long contact, const char *channel, const char *from, con
 		note(k, key, "already", "queued before");
 	}
 	return rc;
+}
+
+/* Text id asked its recipient to answer about RSVP rsvp. */
+static int
+ask(struct tick *k, long id, long rsvp, long contact, struct st_error *err)
+{
+	return st_db_execf(k->db, err, "INSERT OR IGNORE INTO remind_asks(message_id, rsvp_id, "
+	    "contact_id) VALUES (?1, ?2, ?3)", "iii", id, rsvp, contact) < 0 ? -1 : 0;
 }
 
 static int
@@ -553,7 +523,7 @@ send_kind(struct tick *k, const struct rsvp *r, const char *kind, const char *wh
 			}
 			if (rc == 0)
 				rc = enqueue(k, r->contact, "email", o->mail_from, r->email, subj.s, mail.s,
-				    key.s, NULL, 0, why, err) < 0 ? -1 : 0;
+				    key.s, NULL, 0, why, NULL, err) < 0 ? -1 : 0;
 		}
 	}
 	if (rc == 0 && (!which || strcmp(which, "sms") == 0)) {
@@ -578,10 +548,15 @@ send_kind(struct tick *k, const struct rsvp *r, const char *kind, const char *wh
 				note(k, key.s, "skipped", "quiet hours in %s until after it would be late",
 				    zone);
 			} else {
+				long id = 0;
+
 				snprintf(tmpl, sizeof(tmpl), "%s.sms", kind);
 				if ((rc = render(o, r->lang, tmpl, &f, &sms, err)) == 0)
 					rc = enqueue(k, r->contact, "sms", o->sms_from, r->phone, NULL, sms.s,
-					    key.s, zone, from, why, err) < 0 ? -1 : 0;
+					    key.s, zone, from, why, &id, err) < 0 ? -1 : 0;
+				/* Its answer (1 or 2) goes to this RSVP. */
+				if (rc == 0 && id && strcmp(kind, "cancel") != 0)
+					rc = ask(k, id, r->id, r->contact, err);
 			}
 		}
 	}
@@ -849,7 +824,7 @@ digests(struct tick *k, struct st_error *err)
 					m.date = o->now;
 					ok = st_mime_write(&m, &mail, err) == 0 &&
 					    enqueue(k, cur, "email", o->mail_from, first.email, subj.s, mail.s,
-					    key.s, NULL, 0, "the weekly digest", err) >= 0;
+					    key.s, NULL, 0, "the weekly digest", NULL, err) >= 0;
 				}
 			} else if (o->sms_from && (blocked = sms_block(&first)) == NULL) {
 				const char *ptz = st_phone_tz(first.phone);
@@ -863,7 +838,7 @@ digests(struct tick *k, struct st_error *err)
 				} else {
 					ok = render(o, first.lang, "digest.sms", &f, &body, err) == 0 &&
 					    enqueue(k, cur, "sms", o->sms_from, first.phone, NULL, body.s, key.s,
-					    zone, from, "the weekly digest", err) >= 0;
+					    zone, from, "the weekly digest", NULL, err) >= 0;
 				}
 			} else {
 				note(k, keybase, "skipped", "no channel reaches them");

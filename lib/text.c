@@ -245,6 +245,82 @@ st_text_keyword(const char *body)
 	return ST_KW_NONE;
 }
 
+const char *
+st_text_rsvp_answer(const char *body)
+{
+	static const char *const yes[] = { "1", "YES", "Y", "SI", "S\xc3\x8d", "S\xc3\xad", NULL };
+	static const char *const no[] = { "2", "NO", NULL };
+	char w[8];
+	size_t n;
+	int i;
+
+	while (isspace((unsigned char)*body))
+		body++;
+	n = strlen(body);
+	while (n && isspace((unsigned char)body[n - 1]))
+		n--;
+	if (n == 0 || n >= sizeof(w))
+		return NULL;
+	memcpy(w, body, n);
+	w[n] = '\0';
+	for (i = 0; yes[i]; i++)
+		if (strcasecmp(w, yes[i]) == 0)
+			return "confirm";
+	for (i = 0; no[i]; i++)
+		if (strcasecmp(w, no[i]) == 0)
+			return "cancel";
+	return NULL;
+}
+
+extern const char *const st_templates[][2];
+extern const int st_ntemplates;
+
+char *
+st_template_text(const char *dir, const char *lang, const char *name)
+{
+	const char *langs[] = { lang && *lang ? lang : "en", "en" };
+	char path[4096], rel[128];
+	int i, j;
+
+	for (i = 0; i < 2; i++) {
+		if (strchr(langs[i], '/') || strchr(langs[i], '.'))
+			continue;
+		snprintf(rel, sizeof(rel), "%s/%s", langs[i], name);
+		if (dir && *dir) {
+			FILE *fp;
+
+			snprintf(path, sizeof(path), "%s/%s", dir, rel);
+			if ((fp = fopen(path, "r")) != NULL) {
+				struct st_buf b = { 0 };
+				char chunk[4096];
+				size_t n;
+
+				while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+					st_buf_add(&b, chunk, n);
+				fclose(fp);
+				st_buf_addc(&b, '\0');
+				return b.s;
+			}
+		}
+		for (j = 0; j < st_ntemplates; j++)
+			if (strcmp(st_templates[j][0], rel) == 0)
+				return st_xstrdup(st_templates[j][1]);
+	}
+	return NULL;
+}
+
+int
+st_template_file_render(const char *tmpl, const char *(*lookup)(void *ctx, const char *name),
+    void *ctx, struct st_buf *out, struct st_error *err)
+{
+	int rc = st_template_render(tmpl, lookup, ctx, out, err);
+
+	/* One trailing line break is the file's, not the message's. */
+	while (rc == 0 && out->len > 0 && out->s[out->len - 1] == '\n')
+		out->s[--out->len] = '\0';
+	return rc;
+}
+
 int
 st_hours_parse(const char *s, int *start, int *end)
 {
@@ -268,9 +344,9 @@ config_slot(void *arg, const char *key)
 {
 	struct st_text_config *c = arg;
 	static const char *const keys[] = { "account_sid", "auth_token", "base_url", "from", "hours",
-		"tz", "help_reply", "webhook_url", "status_callback" };
+		"tz", "help_reply", "webhook_url", "status_callback", "templates" };
 	char **slots[] = { &c->account_sid, &c->auth_token, &c->base_url, &c->from, &c->hours,
-		&c->tz, &c->help_reply, &c->webhook_url, &c->status_callback };
+		&c->tz, &c->help_reply, &c->webhook_url, &c->status_callback, &c->templates };
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -284,7 +360,7 @@ st_text_config_load(struct st_text_config *c, const char *path, struct st_error 
 {
 	static const char *const env[][2] = { { "TWILIO_ACCOUNT_SID", "account_sid" },
 		{ "TWILIO_AUTH_TOKEN", "auth_token" }, { "ST_TWILIO_BASE_URL", "base_url" },
-		{ "ST_TEXT_FROM", "from" }, { NULL, NULL } };
+		{ "ST_TEXT_FROM", "from" }, { "ST_TEMPLATES", "templates" }, { NULL, NULL } };
 	int rc, named;
 
 	memset(c, 0, sizeof(*c));
@@ -318,5 +394,6 @@ st_text_config_free(struct st_text_config *c)
 	free(c->help_reply);
 	free(c->webhook_url);
 	free(c->status_callback);
+	free(c->templates);
 	memset(c, 0, sizeof(*c));
 }

@@ -37,6 +37,28 @@ int st_rsvp_link(const char *base, const char *action, const char *token, struct
 int st_rsvp_token_apply(sqlite3 *db, const struct st_token_key *k, const char *action,
     const char *token, time_t now, long *rsvp, const char **result, struct st_error *err);
 
+/* Confirm or cancel RSVP rsvp (action "confirm" or "cancel"), as a link or
+ * a text answer asks: a confirmed "maybe" becomes a "yes" (a waitlisted RSVP
+ * keeps its place); a cancelled one gives its place to the waitlist.
+ * *result gets "confirmed", "cancelled" or "already cancelled". A cancelled
+ * RSVP cannot be confirmed and a cancelled shift refuses both (ST_EXIT_DATA). */
+int st_rsvp_act(sqlite3 *db, long rsvp, const char *action, const char **result,
+    struct st_error *err);
+
+/* An answer (action "confirm" or "cancel", st_text_rsvp_answer) that
+ * contact sent in the incoming message in, arrived at at (UTC ISO 8601): it
+ * applies to the RSVPs of the latest text st-remind sent them that asked for
+ * one (remind_asks) and has gone out, whose shifts have not started and are
+ * still live; each is confirmed or cancelled (st_rsvp_act) and an
+ * acknowledgement is queued to them from templates (answer-confirm.sms,
+ * answer-cancel.sms in their language; templates is an override directory
+ * or NULL), keyed answer:PROVIDER:ID so once per incoming message. Returns 1
+ * if it applied, 0 if no text asked (nothing done), -1 and err. Call it in
+ * the caller's transaction. */
+struct st_inbound;
+int st_rsvp_text_answer(sqlite3 *db, const struct st_inbound *in, long contact,
+    const char *action, const char *templates, const char *at, struct st_error *err);
+
 /* Settings of st-remind: a "key = value" file that must belong to the user
  * and be readable by nobody else ($ST_REMIND_CONFIG, else
  * $XDG_CONFIG_HOME/st/remind.conf or ~/.config/st/remind.conf if it exists),
