@@ -235,7 +235,7 @@ eve_of(time_t start, const char *zone, int minute)
 
 struct rsvp {
 	long id, contact, shift, seq;
-	int live, has_invite, invite_cancelled;
+	int live, has_invite, invite_cancelled, digested;
 	time_t created, start, end;
 	char *status, *title, *location, *description, *tz, *first, *last, *email, *phone, *lang,
 	    *sms_status, *email_status, *phone_status, *inv_start, *inv_end;
@@ -246,7 +246,7 @@ struct rsvp {
 	"(r.status IN ('yes', 'maybe') AND s.status = 'active' AND e.status = 'active'), " \
 	"e.title, e.location, e.description, e.tz, c.first_name, c.last_name, c.email, c.phone, " \
 	"c.lang, c.sms_status, c.email_status, c.phone_status, i.sequence, i.starts_at, " \
-	"i.ends_at, i.state "
+	"i.ends_at, i.state, EXISTS (SELECT 1 FROM remind_digested d WHERE d.rsvp_id = r.id) "
 #define RSVP_FROM \
 	"FROM rsvps r JOIN shifts s ON s.id = r.shift_id JOIN events e ON e.id = s.event_id " \
 	"JOIN contacts c ON c.id = r.contact_id LEFT JOIN remind_invites i ON i.rsvp_id = r.id "
@@ -289,6 +289,7 @@ rsvp_load(sqlite3_stmt *st, struct rsvp *r)
 	r->inv_end = col(st, 22);
 	r->invite_cancelled = r->has_invite && sqlite3_column_text(st, 23) &&
 	    strcmp((const char *)sqlite3_column_text(st, 23), "cancelled") == 0;
+	r->digested = sqlite3_column_int(st, 24);
 }
 
 static void
@@ -424,6 +425,113 @@ links(struct tick *k, const struct rsvp *r, struct st_buf *confirm, struct st_bu
 		st_buf_printf(cancel_line, "%s: %s\n", es ? "Cancela" : "Can't come", cancel->s);
 }
 
+/* Whether the message key may be queued to r on channel now: 1 yes (for a
+ * text, *zone and *from say where and from when it may go), 0 no (noted: no
+ * sender, opted out, queued before, quiet hours until deadline), -1 error.
+ * It comes before anything is rendered or signed, so a tick that finds its
+ * messages queued does little. */
+static int
+gate(struct tick *k, const struct rsvp *r, const char *channel, const char *key,
+    time_t deadline, const char **zone, time_t *from, struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	const char *blocked, *ptz;
+	int rc;
+
+	if (strcmp(channel, "email") == 0) {
+		if (!o->mail_from) {
+			note(k, key, "skipped", "no sender address for e-mail (mail_from)");
+			return 0;
+		}
+		if (!email_ok(r)) {
+			note(k, key, "skipped", r->email && *r->email ? "opted out of e-mail" :
+			    "no e-mail address");
+			return 0;
+		}
+	} else if (!o->sms_from) {
+		note(k, key, "skipped", "no sending number for texts (sms_from)");
+		return 0;
+	} else if ((blocked = sms_block(r)) != NULL) {
+		note(k, key, "skipped", "%s", blocked);
+		return 0;
+	}
+	if ((rc = key_exists(k, key, err)) != 0) {
+		if (rc < 0)
+			return -1;
+		k->s->already++;
+		note(k, key, "already", "queued before");
+		return 0;
+	}
+	if (strcmp(channel, "sms") == 0) {
+		ptz = st_phone_tz(r->phone);
+		*zone = ptz ? ptz : r->tz;
+		*from = sendable_from(k->o->now, *zone, o->quiet_start, o->quiet_end);
+		if (*from >= deadline) {
+			note(k, key, "skipped", "quiet hours in %s until after it would be late", *zone);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Queue an e-mail to r's contact: subject and text, with an invite (ics of
+ * method) or none; its Message-ID is made from its key. */
+static int
+queue_mail(struct tick *k, const struct rsvp *r, const char *subject, const char *text,
+    const char *ics, const char *method, const char *key, const char *why, struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	struct st_buf mail = { 0 }, mid = { 0 }, name = { 0 };
+	struct st_mail m = { 0 };
+	size_t i;
+	int rc;
+
+	st_buf_adds(&mid, key);
+	for (i = 0; i < mid.len; i++)
+		if (!isalnum((unsigned char)mid.s[i]) && !strchr("-=.", mid.s[i]))
+			mid.s[i] = '.';
+	st_buf_printf(&mid, "@%s", k->domain);
+	st_buf_printf(&name, "%s%s%s", r->first ? r->first : "", r->first && r->last ? " " : "",
+	    r->last ? r->last : "");
+	m.from_name = o->mail_from_name;
+	m.from_addr = o->mail_from;
+	m.to_name = name.len ? name.s : NULL;
+	m.to_addr = r->email;
+	m.subject = subject;
+	m.text = text;
+	m.ical = ics;
+	m.ical_method = method;
+	m.list_unsubscribe = o->unsubscribe;
+	m.message_id = mid.s;
+	m.date = o->now;
+	rc = st_mime_write(&m, &mail, err);
+	if (rc == 0)
+		rc = enqueue(k, r->contact, "email", o->mail_from, r->email, subject, mail.s, key, NULL,
+		    0, why, NULL, err) < 0 ? -1 : 0;
+	st_buf_free(&mail);
+	st_buf_free(&mid);
+	st_buf_free(&name);
+	return rc;
+}
+
+/* Queue a text to r's contact that asks an answer about the RSVPs ids (n of
+ * them; none for a text that asks nothing). */
+static int
+queue_text(struct tick *k, const struct rsvp *r, const char *body, const char *key,
+    const char *zone, time_t from, const char *why, const long *ids, int n, struct st_error *err)
+{
+	long id = 0;
+	int i;
+
+	if (enqueue(k, r->contact, "sms", k->o->sms_from, r->phone, NULL, body, key, zone, from, why,
+	    &id, err) < 0)
+		return -1;
+	for (i = 0; id && i < n; i++)
+		if (ask(k, id, ids[i], r->contact, err) < 0)
+			return -1;
+	return 0;
+}
+
 /* The e-mail and the text of one kind (confirm, reminder, update, cancel)
  * for r; which says which channels ("email", "sms", or NULL for both). */
 static int
@@ -432,19 +540,29 @@ send_kind(struct tick *k, const struct rsvp *r, const char *kind, const char *wh
     struct st_error *err)
 {
 	const struct st_remind_opts *o = k->o;
-	struct st_buf subj = { 0 }, text = { 0 }, sms = { 0 }, ics = { 0 }, mail = { 0 },
-	    confirm = { 0 }, cancel = { 0 }, cline = { 0 }, xline = { 0 }, key = { 0 },
-	    name = { 0 }, mid = { 0 };
+	struct st_buf subj = { 0 }, text = { 0 }, sms = { 0 }, ics = { 0 }, confirm = { 0 },
+	    cancel = { 0 }, cline = { 0 }, xline = { 0 }, mkey = { 0 }, tkey = { 0 }, name = { 0 };
 	struct fields f = { 0 };
 	char when[32], tmpl[64];
-	const char *blocked;
-	int rc = 0, es = r->lang && strcmp(r->lang, "es") == 0;
+	const char *zone = NULL;
+	time_t from = 0;
+	int rc = 0, mail = 0, txt = 0, es = r->lang && strcmp(r->lang, "es") == 0;
 
+	st_buf_printf(&mkey, "%s:ch=email", keybase);
+	st_buf_printf(&tkey, "%s:ch=sms", keybase);
+	if ((!which || strcmp(which, "email") == 0) &&
+	    (mail = gate(k, r, "email", mkey.s, deadline, &zone, &from, err)) < 0)
+		rc = -1;
+	if (rc == 0 && (!which || strcmp(which, "sms") == 0) &&
+	    (txt = gate(k, r, "sms", tkey.s, deadline, &zone, &from, err)) < 0)
+		rc = -1;
+	if (rc < 0 || (!mail && !txt))
+		goto done;
 	local_when(r->start, r->tz, when);
-	if (strcmp(kind, "cancel") != 0 && strcmp(kind, "update") != 0)
+	if (strcmp(kind, "cancel") != 0)
 		links(k, r, &confirm, &cancel, &cline, &xline, es);
-	else if (strcmp(kind, "update") == 0)
-		links(k, r, &confirm, &cancel, &cline, &xline, es), st_buf_reset(&cline);
+	if (strcmp(kind, "update") == 0)
+		st_buf_reset(&cline);
 	field(&f, "first_name", r->first);
 	field(&f, "last_name", r->last);
 	field(&f, "title", r->title);
@@ -457,121 +575,173 @@ send_kind(struct tick *k, const struct rsvp *r, const char *kind, const char *wh
 	field(&f, "cancel_url", cancel.s);
 	field(&f, "confirm_line", cline.s);
 	field(&f, "cancel_line", xline.s);
-
-	if (!which || strcmp(which, "email") == 0) {
-		st_buf_printf(&key, "%s:ch=email", keybase);
-		if (!o->mail_from)
-			note(k, key.s, "skipped", "no sender address for e-mail (mail_from)");
-		else if (!email_ok(r))
-			note(k, key.s, "skipped", r->email && *r->email ? "opted out of e-mail" :
-			    "no e-mail address");
-		else if ((rc = key_exists(k, key.s, err)) != 0) {
-			if (rc > 0) {
-				k->s->already++;
-				note(k, key.s, "already", "queued before");
-				rc = 0;
-			}
-		} else {
+	if (mail) {
+		snprintf(tmpl, sizeof(tmpl), "%s.subject", kind);
+		if ((rc = render(o, r->lang, tmpl, &f, &subj, err)) == 0) {
+			snprintf(tmpl, sizeof(tmpl), "%s.email", kind);
+			rc = render(o, r->lang, tmpl, &f, &text, err);
+		}
+		if (rc == 0 && method) {
 			struct st_ical_event ev = { 0 };
-			struct st_mail m = { 0 };
 			char uid[128];
-			size_t i;
 
-			snprintf(tmpl, sizeof(tmpl), "%s.subject", kind);
-			if ((rc = render(o, r->lang, tmpl, &f, &subj, err)) == 0) {
-				snprintf(tmpl, sizeof(tmpl), "%s.email", kind);
-				rc = render(o, r->lang, tmpl, &f, &text, err);
-			}
-			if (rc == 0 && method) {
-				snprintf(uid, sizeof(uid), "st-rsvp-%ld@%s", r->id, k->domain);
-				ev.method = method;
-				ev.uid = uid;
-				ev.sequence = r->seq;
-				ev.dtstamp = o->now;
-				ev.start = r->start;
-				ev.end = r->end;
-				ev.summary = r->title;
-				ev.location = r->location;
-				ev.description = r->description;
-				ev.organizer_name = o->mail_from_name;
-				ev.organizer_email = o->mail_from;
-				st_buf_printf(&name, "%s%s%s", r->first ? r->first : "",
-				    r->first && r->last ? " " : "", r->last ? r->last : "");
-				ev.attendee_name = name.s;
-				ev.attendee_email = r->email;
-				ev.partstat = "ACCEPTED";
-				rc = st_ical_write(&ev, &ics, err);
-			}
-			if (rc == 0) {
-				st_buf_adds(&mid, key.s);
-				for (i = 0; i < mid.len; i++)
-					if (!isalnum((unsigned char)mid.s[i]) && !strchr("-=.", mid.s[i]))
-						mid.s[i] = '.';
-				st_buf_printf(&mid, "@%s", k->domain);
-				m.from_name = o->mail_from_name;
-				m.from_addr = o->mail_from;
-				m.to_name = name.len ? name.s : NULL;
-				m.to_addr = r->email;
-				m.subject = subj.s;
-				m.text = text.s;
-				m.ical = method ? ics.s : NULL;
-				m.ical_method = method;
-				m.list_unsubscribe = o->unsubscribe;
-				m.message_id = mid.s;
-				m.date = o->now;
-				rc = st_mime_write(&m, &mail, err);
-			}
-			if (rc == 0)
-				rc = enqueue(k, r->contact, "email", o->mail_from, r->email, subj.s, mail.s,
-				    key.s, NULL, 0, why, NULL, err) < 0 ? -1 : 0;
+			snprintf(uid, sizeof(uid), "st-rsvp-%ld@%s", r->id, k->domain);
+			ev.method = method;
+			ev.uid = uid;
+			ev.sequence = r->seq;
+			ev.dtstamp = o->now;
+			ev.start = r->start;
+			ev.end = r->end;
+			ev.summary = r->title;
+			ev.location = r->location;
+			ev.description = r->description;
+			ev.organizer_name = o->mail_from_name;
+			ev.organizer_email = o->mail_from;
+			st_buf_printf(&name, "%s%s%s", r->first ? r->first : "",
+			    r->first && r->last ? " " : "", r->last ? r->last : "");
+			ev.attendee_name = name.s;
+			ev.attendee_email = r->email;
+			ev.partstat = "ACCEPTED";
+			rc = st_ical_write(&ev, &ics, err);
 		}
+		if (rc == 0)
+			rc = queue_mail(k, r, subj.s, text.s, method ? ics.s : NULL, method, mkey.s, why,
+			    err);
 	}
-	if (rc == 0 && (!which || strcmp(which, "sms") == 0)) {
-		st_buf_reset(&key);
-		st_buf_printf(&key, "%s:ch=sms", keybase);
-		if (!o->sms_from)
-			note(k, key.s, "skipped", "no sending number for texts (sms_from)");
-		else if ((blocked = sms_block(r)) != NULL)
-			note(k, key.s, "skipped", "%s", blocked);
-		else if ((rc = key_exists(k, key.s, err)) != 0) {
-			if (rc > 0) {
-				k->s->already++;
-				note(k, key.s, "already", "queued before");
-				rc = 0;
-			}
-		} else {
-			const char *ptz = st_phone_tz(r->phone);
-			const char *zone = ptz ? ptz : r->tz;
-			time_t from = sendable_from(o->now, zone, o->quiet_start, o->quiet_end);
-
-			if (from >= deadline) {
-				note(k, key.s, "skipped", "quiet hours in %s until after it would be late",
-				    zone);
-			} else {
-				long id = 0;
-
-				snprintf(tmpl, sizeof(tmpl), "%s.sms", kind);
-				if ((rc = render(o, r->lang, tmpl, &f, &sms, err)) == 0)
-					rc = enqueue(k, r->contact, "sms", o->sms_from, r->phone, NULL, sms.s,
-					    key.s, zone, from, why, &id, err) < 0 ? -1 : 0;
-				/* Its answer (1 or 2) goes to this RSVP. */
-				if (rc == 0 && id && strcmp(kind, "cancel") != 0)
-					rc = ask(k, id, r->id, r->contact, err);
-			}
-		}
+	if (rc == 0 && txt) {
+		snprintf(tmpl, sizeof(tmpl), "%s.sms", kind);
+		/* Its answer (1 or 2) goes to this RSVP; a cancellation asks none. */
+		if ((rc = render(o, r->lang, tmpl, &f, &sms, err)) == 0)
+			rc = queue_text(k, r, sms.s, tkey.s, zone, from, why, &r->id,
+			    strcmp(kind, "cancel") != 0, err);
 	}
+done:
 	st_buf_free(&subj);
 	st_buf_free(&text);
 	st_buf_free(&sms);
 	st_buf_free(&ics);
-	st_buf_free(&mail);
 	st_buf_free(&confirm);
 	st_buf_free(&cancel);
 	st_buf_free(&cline);
 	st_buf_free(&xline);
-	st_buf_free(&key);
+	st_buf_free(&mkey);
+	st_buf_free(&tkey);
 	st_buf_free(&name);
-	st_buf_free(&mid);
+	return rc < 0 ? -1 : 0;
+}
+
+/* One line of a list of shifts (digests, day reminders): the long form for
+ * e-mail, the short one for texts; n is how many are in the list already. */
+static void
+shift_line(const struct rsvp *r, struct st_buf *list, struct st_buf *shortl, int n)
+{
+	char when[32];
+
+	local_when(r->start, r->tz, when);
+	st_buf_printf(list, "- %s (%s): %s%s%s\n", when, r->tz, r->title, r->location ? ", " : "",
+	    r->location ? r->location : "");
+	st_buf_printf(shortl, "%s%s %s", n ? "; " : "", when, r->title);
+}
+
+/* A list message (digest, day) to r's contact on channel, from the templates
+ * NAME.subject and NAME.email, or NAME.sms. */
+static int
+send_list(struct tick *k, const struct rsvp *r, const char *name, const char *channel,
+    struct fields *f, const char *key, const char *zone, time_t from, const char *why,
+    const long *ids, int n, struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	struct st_buf subj = { 0 }, body = { 0 };
+	char tmpl[64];
+	int rc;
+
+	if (strcmp(channel, "email") == 0) {
+		snprintf(tmpl, sizeof(tmpl), "%s.subject", name);
+		if ((rc = render(o, r->lang, tmpl, f, &subj, err)) == 0) {
+			snprintf(tmpl, sizeof(tmpl), "%s.email", name);
+			rc = render(o, r->lang, tmpl, f, &body, err);
+		}
+		if (rc == 0)
+			rc = queue_mail(k, r, subj.s, body.s, NULL, NULL, key, why, err);
+	} else {
+		snprintf(tmpl, sizeof(tmpl), "%s.sms", name);
+		if ((rc = render(o, r->lang, tmpl, f, &body, err)) == 0)
+			rc = queue_text(k, r, body.s, key, zone, from, why, ids, n, err);
+	}
+	st_buf_free(&subj);
+	st_buf_free(&body);
+	return rc;
+}
+
+static int
+day_rule(const struct st_remind_rule *u)
+{
+	return u->eve_minute >= 0 || u->offset >= 86400;
+}
+
+/* The day-before reminder of rule u that replaces the per-shift ones for
+ * shifts a digest listed: one message to r's contact for every such shift
+ * of theirs on r's local day, keyed by person, rule and day. */
+static int
+send_day(struct tick *k, const struct rsvp *r, const struct st_remind_rule *u, time_t deadline,
+    struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	struct st_buf key = { 0 }, list = { 0 }, shortl = { 0 };
+	struct fields f = { 0 };
+	sqlite3_stmt *st = NULL;
+	char day[11], s[32], lo[21], hi[21];
+	const char *zone = NULL;
+	time_t from = 0;
+	long *ids = NULL;
+	int rc, n = 0;
+
+	st_time_local(r->start, r->tz, s);
+	snprintf(day, sizeof(day), "%.10s", s);
+	st_buf_printf(&key, "remind:day:contact=%ld:kind=%s:day=%s:ch=%s", r->contact, u->name, day,
+	    u->channel);
+	if ((rc = gate(k, r, u->channel, key.s, deadline, &zone, &from, err)) <= 0)
+		goto done;
+	rc = -1;
+	st_time_utc(o->now, lo);
+	st_time_utc(r->start + 86400, hi);
+	if ((st = st_db_prepare(k->db, "SELECT " RSVP_COLS RSVP_FROM "WHERE r.contact_id = ?1 AND "
+	    "r.status IN ('yes', 'maybe') AND s.status = 'active' AND s.starts_at > ?2 AND "
+	    "s.starts_at <= ?3 AND r.id IN (SELECT rsvp_id FROM remind_digested) ORDER BY "
+	    "s.starts_at, r.id", err)) == NULL)
+		goto done;
+	sqlite3_bind_int64(st, 1, r->contact);
+	sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, hi, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct rsvp x;
+
+		rsvp_load(st, &x);
+		st_time_local(x.start, x.tz, s);
+		if (x.live && strncmp(s, day, 10) == 0) {
+			shift_line(&x, &list, &shortl, n);
+			ids = st_xrealloc(ids, (size_t)(n + 1) * sizeof(*ids));
+			ids[n++] = x.id;
+		}
+		rsvp_free(&x);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = st_error_db(err, k->db, "cannot read shifts");
+		goto done;
+	}
+	field(&f, "first_name", r->first);
+	field(&f, "org", o->mail_from_name ? o->mail_from_name : "st");
+	field(&f, "day", day);
+	field(&f, "shifts", list.s);
+	field(&f, "shifts_short", shortl.s);
+	rc = send_list(k, r, "day", u->channel, &f, key.s, zone, from,
+	    "the day's shifts, listed in a digest", ids, n, err);
+done:
+	sqlite3_finalize(st);
+	st_buf_free(&key);
+	st_buf_free(&list);
+	st_buf_free(&shortl);
+	free(ids);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -712,8 +882,12 @@ reminders(struct tick *k, struct st_error *err)
 				note(k, keybase, "skipped", "its moment %s passed before the RSVP", due_s);
 				continue;
 			}
-			bad = send_kind(k, &r, "reminder", u->channel, keybase, NULL, deadline,
-			    u->eve_minute >= 0 ? "the evening before" : "due before the start", err) < 0;
+			if (r.digested && day_rule(u))
+				bad = send_day(k, &r, u, deadline, err) < 0;
+			else
+				bad = send_kind(k, &r, "reminder", u->channel, keybase, NULL, deadline,
+				    u->eve_minute >= 0 ? "the evening before" : "due before the start",
+				    err) < 0;
 		}
 		rsvp_free(&r);
 		if (bad) {
@@ -758,27 +932,72 @@ digest_slot(const struct st_remind_opts *o)
 	return 0;
 }
 
+/* The digest to first's contact of their n shifts (ids), listed in list and
+ * shortl: by e-mail, else by text; each shift it lists is recorded, so its
+ * day-before reminders become one per day (send_day). */
+static int
+send_digest(struct tick *k, const struct rsvp *first, time_t slot, const long *ids, int n,
+    struct st_buf *list, struct st_buf *shortl, struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	struct st_buf key = { 0 };
+	struct fields f = { 0 };
+	const char *channel, *zone = NULL;
+	char slot_s[21];
+	time_t from = 0;
+	int i, rc = 0;
+
+	st_time_utc(slot, slot_s);
+	st_buf_printf(&key, "remind:digest:contact=%ld:at=%s", first->contact, slot_s);
+	if (n < 2) {
+		note(k, key.s, "skipped", "one shift: its own reminders tell of it");
+		goto done;
+	}
+	if (o->mail_from && email_ok(first))
+		channel = "email";
+	else if (o->sms_from && sms_block(first) == NULL)
+		channel = "sms";
+	else {
+		note(k, key.s, "skipped", "no channel reaches them");
+		goto done;
+	}
+	st_buf_printf(&key, ":ch=%s", channel);
+	if ((rc = gate(k, first, channel, key.s, slot + o->grace + 86400, &zone, &from, err)) <= 0)
+		goto done;
+	field(&f, "first_name", first->first);
+	field(&f, "org", o->mail_from_name ? o->mail_from_name : "st");
+	field(&f, "shifts", list->s);
+	field(&f, "shifts_short", shortl->s);
+	rc = send_list(k, first, "digest", channel, &f, key.s, zone, from, "the weekly digest", NULL,
+	    0, err);
+	for (i = 0; rc == 0 && !o->dry_run && i < n; i++)
+		rc = st_db_execf(k->db, err, "INSERT OR IGNORE INTO remind_digested(rsvp_id, "
+		    "digest_key) VALUES (?1, ?2)", "it", ids[i], key.s) < 0 ? -1 : 0;
+done:
+	st_buf_free(&key);
+	return rc < 0 ? -1 : 0;
+}
+
 static int
 digests(struct tick *k, struct st_error *err)
 {
 	const struct st_remind_opts *o = k->o;
 	time_t slot;
 	sqlite3_stmt *st;
-	char lo[21], hi[21], slot_s[21];
-	long cur = 0;
+	char lo[21], hi[21];
 	struct st_buf list = { 0 }, shortl = { 0 };
 	struct rsvp first = { 0 };
-	int rc, n = 0, have = 0;
+	long *ids = NULL;
+	int rc, n = 0, bad = 0;
 
 	if (o->digest_dow < 0 || (slot = digest_slot(o)) == 0 || o->now >= slot + o->grace)
 		return 0;
-	st_time_utc(slot, slot_s);
 	st_time_utc(o->now, lo);
 	st_time_utc(o->now + (time_t)o->digest_days * 86400, hi);
 	if ((st = st_db_prepare(k->db, "SELECT " RSVP_COLS RSVP_FROM
 	    "WHERE s.starts_at > ?1 AND s.starts_at <= ?2 AND s.status = 'active' "
 	    "AND e.status = 'active' AND r.status IN ('yes', 'maybe') "
-	    "ORDER BY r.contact_id, s.starts_at", err)) == NULL)
+	    "ORDER BY r.contact_id, s.starts_at, r.id", err)) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, lo, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
@@ -788,103 +1007,32 @@ digests(struct tick *k, struct st_error *err)
 
 		if (row)
 			rsvp_load(st, &r);
-		if (have && (!row || r.contact != cur)) {
+		if (n && (!row || r.contact != first.contact)) {
 			/* One message to the previous person, every shift in it. */
-			char keybase[96];
-			struct fields f = { 0 };
-			struct st_buf subj = { 0 }, body = { 0 }, key = { 0 }, mail = { 0 }, mid = { 0 };
-			const char *blocked;
-			int ok = 0;
-
-			snprintf(keybase, sizeof(keybase), "remind:digest:contact=%ld:at=%s", cur, slot_s);
-			field(&f, "first_name", first.first);
-			field(&f, "org", o->mail_from_name ? o->mail_from_name : "st");
-			field(&f, "shifts", list.s);
-			field(&f, "shifts_short", shortl.s);
-			if (o->mail_from && email_ok(&first)) {
-				size_t i;
-				struct st_mail m = { 0 };
-
-				st_buf_printf(&key, "%s:ch=email", keybase);
-				ok = render(o, first.lang, "digest.subject", &f, &subj, err) == 0 &&
-				    render(o, first.lang, "digest.email", &f, &body, err) == 0;
-				if (ok) {
-					st_buf_adds(&mid, key.s);
-					for (i = 0; i < mid.len; i++)
-						if (!isalnum((unsigned char)mid.s[i]) && !strchr("-=.", mid.s[i]))
-							mid.s[i] = '.';
-					st_buf_printf(&mid, "@%s", k->domain);
-					m.from_name = o->mail_from_name;
-					m.from_addr = o->mail_from;
-					m.to_addr = first.email;
-					m.subject = subj.s;
-					m.text = body.s;
-					m.list_unsubscribe = o->unsubscribe;
-					m.message_id = mid.s;
-					m.date = o->now;
-					ok = st_mime_write(&m, &mail, err) == 0 &&
-					    enqueue(k, cur, "email", o->mail_from, first.email, subj.s, mail.s,
-					    key.s, NULL, 0, "the weekly digest", NULL, err) >= 0;
-				}
-			} else if (o->sms_from && (blocked = sms_block(&first)) == NULL) {
-				const char *ptz = st_phone_tz(first.phone);
-				const char *zone = ptz ? ptz : o->tz;
-				time_t from = sendable_from(o->now, zone, o->quiet_start, o->quiet_end);
-
-				st_buf_printf(&key, "%s:ch=sms", keybase);
-				if (from >= slot + o->grace + 86400) {
-					note(k, key.s, "skipped", "quiet hours");
-					ok = 1;
-				} else {
-					ok = render(o, first.lang, "digest.sms", &f, &body, err) == 0 &&
-					    enqueue(k, cur, "sms", o->sms_from, first.phone, NULL, body.s, key.s,
-					    zone, from, "the weekly digest", NULL, err) >= 0;
-				}
-			} else {
-				note(k, keybase, "skipped", "no channel reaches them");
-				ok = 1;
-			}
-			st_buf_free(&subj);
-			st_buf_free(&body);
-			st_buf_free(&key);
-			st_buf_free(&mail);
-			st_buf_free(&mid);
+			bad = send_digest(k, &first, slot, ids, n, &list, &shortl, err) < 0;
 			rsvp_free(&first);
-			memset(&first, 0, sizeof(first));
 			st_buf_reset(&list);
 			st_buf_reset(&shortl);
 			n = 0;
-			have = 0;
-			if (!ok) {
-				if (row)
-					rsvp_free(&r);
-				rc = -1;
-				break;
-			}
 		}
-		if (!row)
+		if (!row || bad) {
+			if (row)
+				rsvp_free(&r);
 			break;
-		{
-			char when[32];
-
-			local_when(r.start, r.tz, when);
-			st_buf_printf(&list, "- %s (%s): %s%s%s\n", when, r.tz, r.title,
-			    r.location ? ", " : "", r.location ? r.location : "");
-			st_buf_printf(&shortl, "%s%s %s", n ? "; " : "", when, r.title);
-			n++;
 		}
-		if (!have) {
+		shift_line(&r, &list, &shortl, n);
+		ids = st_xrealloc(ids, (size_t)(n + 1) * sizeof(*ids));
+		ids[n++] = r.id;
+		if (n == 1)
 			first = r;
-			cur = r.contact;
-			have = 1;
-		} else {
+		else
 			rsvp_free(&r);
-		}
 	}
 	sqlite3_finalize(st);
 	st_buf_free(&list);
 	st_buf_free(&shortl);
-	if (rc == -1)
+	free(ids);
+	if (bad)
 		return -1;
 	if (rc != SQLITE_DONE)
 		return st_error_db(err, k->db, "cannot read shifts");

@@ -8,3 +8,10 @@ CREATE TABLE remind_asks (
 	PRIMARY KEY (message_id, rsvp_id)
 );
 CREATE INDEX remind_asks_contact ON remind_asks(contact_id, message_id);
+
+-- The RSVPs a weekly digest listed: their day-before reminders become one message per
+-- person, rule and local day (remind:day:...), instead of one per shift.
+CREATE TABLE remind_digested (
+	rsvp_id INTEGER PRIMARY KEY REFERENCES rsvps(id) ON DELETE CASCADE,
+	digest_key TEXT NOT NULL
+);

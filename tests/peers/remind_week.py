@@ -16,7 +16,8 @@ At the end, the texts are delivered to the fake Twilio. Writes:
 The oracle is a separate reading of st-remind(1): it simulates the same ticks
 with the rules (confirm, update, cancel; email:1d, sms:eve@18:00, sms:2h with
 60 minutes' grace; texts 09:00-21:00; the Monday 09:00 digest of the next 7
-days to everyone with a shift in it).
+days, sent to people with two or more shifts in it, whose day-before
+reminders it replaces by one per person, rule and local day).
 Needs /usr/bin/python3 with aiosmtpd; ST tools on PATH."""
 import datetime as dt
 import email
@@ -37,8 +38,8 @@ UTC = dt.timezone.utc
 GRACE = 3600
 RULES = [('email', 'email-1d', 86400, None), ('sms', 'sms-eve1800', None, 18 * 60),
          ('sms', 'sms-2h', 7200, None)]
-DAY_RULES = set()   # day-before rules a digest replaces for what it listed
-DIGEST_MIN = 1      # shifts a person needs in the window to get a digest
+DAY_RULES = {'email-1d', 'sms-eve1800'}   # replaced for what a digest listed
+DIGEST_MIN = 2      # shifts a person needs in the window to get a digest
 SID = 'AC0123456789abcdef0123456789abcdef'
 TOKEN = 'tok-week'
 FROM = '+19195550100'
