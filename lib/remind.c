@@ -133,6 +133,38 @@ bad:
 	return -1;
 }
 
+/* ---- one run ---- */
+
+#define TICK_TEMPLATES 64
+
+/* A run, with what it works out once: templates by language and name, and
+ * the local times of the shift last seen (rows come in order of start, and
+ * finding a local time switches the process's zone). */
+struct tick {
+	sqlite3 *db;
+	const struct st_remind_opts *o;
+	struct st_remind_stats *s;
+	const char *domain;
+	struct {
+		char name[64];
+		char *text;
+	} tmpl[TICK_TEMPLATES];
+	int ntmpl;
+	time_t when_t, eve_t, eve_v;
+	int eve_m;
+	char when_tz[64], when_s[32], eve_tz[64];
+};
+
+static void
+tick_free(struct tick *k)
+{
+	int i;
+
+	for (i = 0; i < k->ntmpl; i++)
+		free(k->tmpl[i].text);
+	k->ntmpl = 0;
+}
+
 /* ---- templates ---- */
 
 struct fields {
@@ -159,18 +191,33 @@ lookup(void *ctx, const char *name)
 	return NULL;
 }
 
+/* The template LANG/NAME, read once a run. */
+static const char *
+template(struct tick *k, const char *lang, const char *name)
+{
+	char key[64];
+	int i;
+
+	snprintf(key, sizeof(key), "%s/%s", lang && *lang ? lang : "en", name);
+	for (i = 0; i < k->ntmpl; i++)
+		if (strcmp(k->tmpl[i].name, key) == 0)
+			return k->tmpl[i].text;
+	if (k->ntmpl == TICK_TEMPLATES)
+		tick_free(k);
+	snprintf(k->tmpl[k->ntmpl].name, sizeof(k->tmpl[0].name), "%s", key);
+	k->tmpl[k->ntmpl].text = st_template_text(k->o->templates, lang, name);
+	return k->tmpl[k->ntmpl++].text;
+}
+
 static int
-render(const struct st_remind_opts *o, const char *lang, const char *name, struct fields *f,
+render(struct tick *k, const char *lang, const char *name, struct fields *f,
     struct st_buf *out, struct st_error *err)
 {
-	char *t = st_template_text(o->templates, lang, name);
-	int rc;
+	const char *t = template(k, lang, name);
 
 	if (t == NULL)
 		return st_error_set(err, ST_EXIT_DATA, "no template '%s'", name);
-	rc = st_template_file_render(t, lookup, f, out, err);
-	free(t);
-	return rc;
+	return st_template_file_render(t, lookup, f, out, err);
 }
 
 /* ---- times ---- */
@@ -207,7 +254,7 @@ local_when(time_t t, const char *zone, char out[32])
 static time_t
 eve_of(time_t start, const char *zone, int minute)
 {
-	char s[32], when[40];
+	char s[32], when[64];
 	struct tm tm = { 0 };
 	time_t day, t = 0;
 	struct st_error err;
@@ -229,6 +276,30 @@ eve_of(time_t start, const char *zone, int minute)
 			return 0;
 	}
 	return t;
+}
+
+/* local_when and eve_of, remembered for the last shift start and zone. */
+static const char *
+when_of(struct tick *k, time_t start, const char *zone)
+{
+	if (start != k->when_t || strcmp(zone, k->when_tz) != 0 || !k->when_s[0]) {
+		local_when(start, zone, k->when_s);
+		k->when_t = start;
+		snprintf(k->when_tz, sizeof(k->when_tz), "%s", zone);
+	}
+	return k->when_s;
+}
+
+static time_t
+eve(struct tick *k, time_t start, const char *zone, int minute)
+{
+	if (start != k->eve_t || minute != k->eve_m || strcmp(zone, k->eve_tz) != 0) {
+		k->eve_v = eve_of(start, zone, minute);
+		k->eve_t = start;
+		k->eve_m = minute;
+		snprintf(k->eve_tz, sizeof(k->eve_tz), "%s", zone);
+	}
+	return k->eve_v;
 }
 
 /* ---- one RSVP with what the messages need ---- */
@@ -305,13 +376,6 @@ rsvp_free(struct rsvp *r)
 }
 
 /* ---- queueing ---- */
-
-struct tick {
-	sqlite3 *db;
-	const struct st_remind_opts *o;
-	struct st_remind_stats *s;
-	const char *domain;
-};
 
 static void
 note(struct tick *k, const char *key, const char *decision, const char *fmt, ...)
@@ -558,7 +622,7 @@ send_kind(struct tick *k, const struct rsvp *r, const char *kind, const char *wh
 		rc = -1;
 	if (rc < 0 || (!mail && !txt))
 		goto done;
-	local_when(r->start, r->tz, when);
+	snprintf(when, sizeof(when), "%s", when_of(k, r->start, r->tz));
 	if (strcmp(kind, "cancel") != 0)
 		links(k, r, &confirm, &cancel, &cline, &xline, es);
 	if (strcmp(kind, "update") == 0)
@@ -577,9 +641,9 @@ send_kind(struct tick *k, const struct rsvp *r, const char *kind, const char *wh
 	field(&f, "cancel_line", xline.s);
 	if (mail) {
 		snprintf(tmpl, sizeof(tmpl), "%s.subject", kind);
-		if ((rc = render(o, r->lang, tmpl, &f, &subj, err)) == 0) {
+		if ((rc = render(k, r->lang, tmpl, &f, &subj, err)) == 0) {
 			snprintf(tmpl, sizeof(tmpl), "%s.email", kind);
-			rc = render(o, r->lang, tmpl, &f, &text, err);
+			rc = render(k, r->lang, tmpl, &f, &text, err);
 		}
 		if (rc == 0 && method) {
 			struct st_ical_event ev = { 0 };
@@ -611,7 +675,7 @@ send_kind(struct tick *k, const struct rsvp *r, const char *kind, const char *wh
 	if (rc == 0 && txt) {
 		snprintf(tmpl, sizeof(tmpl), "%s.sms", kind);
 		/* Its answer (1 or 2) goes to this RSVP; a cancellation asks none. */
-		if ((rc = render(o, r->lang, tmpl, &f, &sms, err)) == 0)
+		if ((rc = render(k, r->lang, tmpl, &f, &sms, err)) == 0)
 			rc = queue_text(k, r, sms.s, tkey.s, zone, from, why, &r->id,
 			    strcmp(kind, "cancel") != 0, err);
 	}
@@ -633,11 +697,11 @@ done:
 /* One line of a list of shifts (digests, day reminders): the long form for
  * e-mail, the short one for texts; n is how many are in the list already. */
 static void
-shift_line(const struct rsvp *r, struct st_buf *list, struct st_buf *shortl, int n)
+shift_line(struct tick *k, const struct rsvp *r, struct st_buf *list, struct st_buf *shortl,
+    int n)
 {
-	char when[32];
+	const char *when = when_of(k, r->start, r->tz);
 
-	local_when(r->start, r->tz, when);
 	st_buf_printf(list, "- %s (%s): %s%s%s\n", when, r->tz, r->title, r->location ? ", " : "",
 	    r->location ? r->location : "");
 	st_buf_printf(shortl, "%s%s %s", n ? "; " : "", when, r->title);
@@ -650,22 +714,21 @@ send_list(struct tick *k, const struct rsvp *r, const char *name, const char *ch
     struct fields *f, const char *key, const char *zone, time_t from, const char *why,
     const long *ids, int n, struct st_error *err)
 {
-	const struct st_remind_opts *o = k->o;
 	struct st_buf subj = { 0 }, body = { 0 };
 	char tmpl[64];
 	int rc;
 
 	if (strcmp(channel, "email") == 0) {
 		snprintf(tmpl, sizeof(tmpl), "%s.subject", name);
-		if ((rc = render(o, r->lang, tmpl, f, &subj, err)) == 0) {
+		if ((rc = render(k, r->lang, tmpl, f, &subj, err)) == 0) {
 			snprintf(tmpl, sizeof(tmpl), "%s.email", name);
-			rc = render(o, r->lang, tmpl, f, &body, err);
+			rc = render(k, r->lang, tmpl, f, &body, err);
 		}
 		if (rc == 0)
 			rc = queue_mail(k, r, subj.s, body.s, NULL, NULL, key, why, err);
 	} else {
 		snprintf(tmpl, sizeof(tmpl), "%s.sms", name);
-		if ((rc = render(o, r->lang, tmpl, f, &body, err)) == 0)
+		if ((rc = render(k, r->lang, tmpl, f, &body, err)) == 0)
 			rc = queue_text(k, r, body.s, key, zone, from, why, ids, n, err);
 	}
 	st_buf_free(&subj);
@@ -719,7 +782,7 @@ send_day(struct tick *k, const struct rsvp *r, const struct st_remind_rule *u, t
 		rsvp_load(st, &x);
 		st_time_local(x.start, x.tz, s);
 		if (x.live && strncmp(s, day, 10) == 0) {
-			shift_line(&x, &list, &shortl, n);
+			shift_line(k, &x, &list, &shortl, n);
 			ids = st_xrealloc(ids, (size_t)(n + 1) * sizeof(*ids));
 			ids[n++] = x.id;
 		}
@@ -828,77 +891,104 @@ changes(struct tick *k, struct st_error *err)
 	return 0;
 }
 
+/* Whether an evening-before rule at minute may be due now in some event's
+ * zone (its moment at most grace ago): if not, no shift need be read for it. */
+static int
+eve_open(struct tick *k, int minute, struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	sqlite3_stmt *st;
+	int rc, open = 0;
+
+	if ((st = st_db_prepare(k->db, "SELECT DISTINCT tz FROM events WHERE status = 'active'",
+	    err)) == NULL)
+		return -1;
+	while (!open && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *zone = (const char *)sqlite3_column_text(st, 0);
+		int back;
+
+		/* The moment is the evening before a shift: try the shift on the
+		 * day after today, and after yesterday (a grace past midnight). */
+		for (back = 0; back <= 1 && !open; back++) {
+			time_t due = eve_of(o->now - back * o->grace + 86400, zone, minute);
+
+			open = due != 0 && due <= o->now && o->now < due + o->grace;
+		}
+	}
+	rc = open ? SQLITE_DONE : rc;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return st_error_db(err, k->db, "cannot read events");
+	return open;
+}
+
 static int
 reminders(struct tick *k, struct st_error *err)
 {
 	const struct st_remind_opts *o = k->o;
-	sqlite3_stmt *st;
-	long horizon = 0;
+	sqlite3_stmt *st = NULL;
 	char lo[21], hi[21], keybase[128], start[21], due_s[21];
-	int i, rc;
+	int i, rc = SQLITE_DONE, bad = 0;
 
-	for (i = 0; i < o->nrules; i++) {
-		long h = o->rules[i].eve_minute >= 0 ? 3 * 86400 : o->rules[i].offset;
+	/* Each rule reads only the shifts whose reminder may be due now: an
+	 * index range on the start, so a tick with nothing due reads nothing. */
+	for (i = 0; i < o->nrules && !bad; i++) {
+		const struct st_remind_rule *u = &o->rules[i];
+		time_t from, to;
 
-		if (h > horizon)
-			horizon = h;
-	}
-	if (o->nrules == 0)
-		return 0;
-	/* Shifts that start after now and whose earliest reminder may be due. */
-	st_time_utc(o->now, lo);
-	st_time_utc(o->now + horizon, hi);
-	if ((st = st_db_prepare(k->db, "SELECT " RSVP_COLS RSVP_FROM
-	    "WHERE s.starts_at > ?1 AND s.starts_at <= ?2 AND s.status = 'active' "
-	    "AND r.status IN ('yes', 'maybe') ORDER BY s.starts_at, r.id", err)) == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, lo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct rsvp r;
-		int bad = 0;
+		if (u->eve_minute >= 0) {
+			if ((rc = eve_open(k, u->eve_minute, err)) < 0)
+				return -1;
+			if (!rc)
+				continue;
+			from = o->now;
+			to = o->now + 2 * 86400 + o->grace;
+		} else {
+			from = o->now + u->offset - o->grace > o->now ? o->now + u->offset - o->grace :
+			    o->now;
+			to = o->now + u->offset;
+		}
+		st_time_utc(from, lo);
+		st_time_utc(to, hi);
+		if (st == NULL && (st = st_db_prepare(k->db, "SELECT " RSVP_COLS RSVP_FROM
+		    "WHERE s.starts_at > ?1 AND s.starts_at <= ?2 AND s.status = 'active' "
+		    "AND r.status IN ('yes', 'maybe') ORDER BY s.starts_at, r.id", err)) == NULL)
+			return -1;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, lo, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, hi, -1, SQLITE_TRANSIENT);
+		while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct rsvp r;
+			time_t due, deadline;
 
-		rsvp_load(st, &r);
-		st_time_utc(r.start, start);
-		for (i = 0; i < o->nrules && !bad && r.live; i++) {
-			const struct st_remind_rule *u = &o->rules[i];
-			time_t due = u->eve_minute >= 0 ? eve_of(r.start, r.tz, u->eve_minute) :
+			rsvp_load(st, &r);
+			due = u->eve_minute >= 0 ? eve(k, r.start, r.tz, u->eve_minute) :
 			    r.start - u->offset;
-			time_t deadline = due + o->grace < r.start ? due + o->grace : r.start;
-
-			if (due > o->now || due == 0)
-				continue;   /* not yet: nothing to say */
+			deadline = due + o->grace < r.start ? due + o->grace : r.start;
+			if (!r.live || due > o->now || due == 0 || o->now >= deadline) {
+				rsvp_free(&r);
+				continue;   /* not yet, or past: nothing to say */
+			}
+			st_time_utc(r.start, start);
 			snprintf(keybase, sizeof(keybase), "remind:rsvp=%ld:kind=%s:start=%s", r.id,
 			    u->name, start);
-			st_time_utc(due, due_s);
-			if (o->now >= deadline) {
-				/* Only worth saying near its moment, not on every tick after. */
-				if (o->now < deadline + 3600)
-					note(k, keybase, "skipped", "its moment %s passed more than the grace "
-					    "ago or the shift began", due_s);
-				continue;
-			}
 			if (due < r.created) {
+				st_time_utc(due, due_s);
 				note(k, keybase, "skipped", "its moment %s passed before the RSVP", due_s);
-				continue;
-			}
-			if (r.digested && day_rule(u))
+			} else if (r.digested && day_rule(u)) {
 				bad = send_day(k, &r, u, deadline, err) < 0;
-			else
+			} else {
 				bad = send_kind(k, &r, "reminder", u->channel, keybase, NULL, deadline,
 				    u->eve_minute >= 0 ? "the evening before" : "due before the start",
 				    err) < 0;
+			}
+			rsvp_free(&r);
 		}
-		rsvp_free(&r);
-		if (bad) {
-			sqlite3_finalize(st);
-			return -1;
-		}
+		if (!bad && rc != SQLITE_DONE)
+			bad = st_error_db(err, k->db, "cannot read shifts");
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return st_error_db(err, k->db, "cannot read shifts");
-	return 0;
+	return bad ? -1 : 0;
 }
 
 /* The latest digest moment at or before now, in the organization's zone. */
@@ -1020,7 +1110,7 @@ digests(struct tick *k, struct st_error *err)
 				rsvp_free(&r);
 			break;
 		}
-		shift_line(&r, &list, &shortl, n);
+		shift_line(k, &r, &list, &shortl, n);
 		ids = st_xrealloc(ids, (size_t)(n + 1) * sizeof(*ids));
 		ids[n++] = r.id;
 		if (n == 1)
@@ -1043,20 +1133,27 @@ int
 st_remind_tick(sqlite3 *db, const struct st_remind_opts *o, struct st_remind_stats *s,
     struct st_error *err)
 {
-	struct tick k = { db, o, s, NULL };
+	struct tick k = { 0 };
 	const char *at = o->mail_from ? strchr(o->mail_from, '@') : NULL;
+	int rc;
 
 	memset(s, 0, sizeof(*s));
+	k.db = db;
+	k.o = o;
+	k.s = s;
 	k.domain = at && at[1] ? at + 1 : "st.invalid";
 	if (st_db_begin(db, err) < 0)
 		return -1;
 	if (changes(&k, err) < 0 || reminders(&k, err) < 0 || digests(&k, err) < 0) {
 		st_db_rollback(db);
+		tick_free(&k);
 		return -1;
 	}
+	tick_free(&k);
 	if (o->dry_run) {
 		st_db_rollback(db);
 		return 0;
 	}
-	return st_db_commit(db, err);
+	rc = st_db_commit(db, err);
+	return rc;
 }

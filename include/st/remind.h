@@ -128,8 +128,11 @@ struct st_remind_stats {
  * the last tick, a confirmation with an invite (new), an update (the shift
  * moved: same UID, SEQUENCE + 1) or a cancellation (METHOD:CANCEL); for each
  * rule, the reminders whose moment has come (at most grace ago, before the
- * shift starts, and not before the RSVP was made); the digests whose moment
- * has come. Every message is queued in the outbox under an idempotency key
+ * shift starts, and not before the RSVP was made), reading only the shifts
+ * whose reminders may be due; the digests whose moment has come, to people
+ * with two shifts or more in the window, after which the day-before
+ * reminders of the shifts a digest listed are one message per person, rule
+ * and local day (remind:day:...). Every message is queued in the outbox under an idempotency key
  * (remind:rsvp=ID:kind=KIND...), so it is queued once however often and
  * however concurrently ticks run. Returns 0, or -1 and err. */
 int st_remind_tick(sqlite3 *db, const struct st_remind_opts *o, struct st_remind_stats *s,
