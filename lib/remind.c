@@ -538,6 +538,13 @@ gate(struct tick *k, const struct rsvp *r, const char *channel, const char *key,
 	return 1;
 }
 
+static void
+full_name(const struct rsvp *r, struct st_buf *out)
+{
+	st_buf_printf(out, "%s%s%s", r->first ? r->first : "", r->first && r->last ? " " : "",
+	    r->last ? r->last : "");
+}
+
 /* Queue an e-mail to r's contact: subject and text, with an invite (ics of
  * method) or none; its Message-ID is made from its key. */
 static int
@@ -555,8 +562,7 @@ queue_mail(struct tick *k, const struct rsvp *r, const char *subject, const char
 		if (!isalnum((unsigned char)mid.s[i]) && !strchr("-=.", mid.s[i]))
 			mid.s[i] = '.';
 	st_buf_printf(&mid, "@%s", k->domain);
-	st_buf_printf(&name, "%s%s%s", r->first ? r->first : "", r->first && r->last ? " " : "",
-	    r->last ? r->last : "");
+	full_name(r, &name);
 	m.from_name = o->mail_from_name;
 	m.from_addr = o->mail_from;
 	m.to_name = name.len ? name.s : NULL;
@@ -661,8 +667,7 @@ send_kind(struct tick *k, const struct rsvp *r, const char *kind, const char *wh
 			ev.description = r->description;
 			ev.organizer_name = o->mail_from_name;
 			ev.organizer_email = o->mail_from;
-			st_buf_printf(&name, "%s%s%s", r->first ? r->first : "",
-			    r->first && r->last ? " " : "", r->last ? r->last : "");
+			full_name(r, &name);
 			ev.attendee_name = name.s;
 			ev.attendee_email = r->email;
 			ev.partstat = "ACCEPTED";

@@ -213,13 +213,11 @@ st_text_has_optout(const char *body)
 	    has_word(body, "optout") || has_word(body, "unsubscribe") || has_word(body, "alto");
 }
 
-enum st_keyword
-st_text_keyword(const char *body)
+/* The index in words of the one that the whole of body is, ignoring case
+ * and surrounding blanks, or -1. */
+static int
+whole_word(const char *body, const char *const *words)
 {
-	static const char *const stop[] = { "STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT",
-		"CANCEL", "REVOKE", "OPTOUT", NULL };
-	static const char *const start[] = { "START", "YES", "UNSTOP", NULL };
-	static const char *const help[] = { "HELP", "INFO", NULL };
 	char w[16];
 	size_t n;
 	int i;
@@ -230,46 +228,34 @@ st_text_keyword(const char *body)
 	while (n && isspace((unsigned char)body[n - 1]))
 		n--;
 	if (n == 0 || n >= sizeof(w))
-		return ST_KW_NONE;
+		return -1;
 	memcpy(w, body, n);
 	w[n] = '\0';
-	for (i = 0; stop[i]; i++)
-		if (strcasecmp(w, stop[i]) == 0)
-			return ST_KW_STOP;
-	for (i = 0; start[i]; i++)
-		if (strcasecmp(w, start[i]) == 0)
-			return ST_KW_START;
-	for (i = 0; help[i]; i++)
-		if (strcasecmp(w, help[i]) == 0)
-			return ST_KW_HELP;
-	return ST_KW_NONE;
+	for (i = 0; words[i]; i++)
+		if (strcasecmp(w, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+enum st_keyword
+st_text_keyword(const char *body)
+{
+	static const char *const words[] = { "STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT",
+		"CANCEL", "REVOKE", "OPTOUT", "START", "YES", "UNSTOP", "HELP", "INFO", NULL };
+	int i = whole_word(body, words);
+
+	return i < 0 ? ST_KW_NONE : i < 8 ? ST_KW_STOP : i < 11 ? ST_KW_START : ST_KW_HELP;
 }
 
 const char *
 st_text_rsvp_answer(const char *body)
 {
-	static const char *const yes[] = { "1", "YES", "Y", "SI", "S\xc3\x8d", "S\xc3\xad", NULL };
-	static const char *const no[] = { "2", "NO", NULL };
-	char w[8];
-	size_t n;
-	int i;
+	/* SÍ in either case: strcasecmp folds ASCII only. */
+	static const char *const words[] = { "1", "YES", "Y", "SI", "S\xc3\x8d", "S\xc3\xad", "2",
+		"NO", NULL };
+	int i = whole_word(body, words);
 
-	while (isspace((unsigned char)*body))
-		body++;
-	n = strlen(body);
-	while (n && isspace((unsigned char)body[n - 1]))
-		n--;
-	if (n == 0 || n >= sizeof(w))
-		return NULL;
-	memcpy(w, body, n);
-	w[n] = '\0';
-	for (i = 0; yes[i]; i++)
-		if (strcasecmp(w, yes[i]) == 0)
-			return "confirm";
-	for (i = 0; no[i]; i++)
-		if (strcasecmp(w, no[i]) == 0)
-			return "cancel";
-	return NULL;
+	return i < 0 ? NULL : i < 6 ? "confirm" : "cancel";
 }
 
 extern const char *const st_templates[][2];
