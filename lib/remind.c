@@ -897,9 +897,11 @@ changes(struct tick *k, struct st_error *err)
 }
 
 /* Whether an evening-before rule at minute may be due now in some event's
- * zone (its moment at most grace ago): if not, no shift need be read for it. */
+ * zone (its moment at most grace ago), and if so the starts of the shifts it
+ * may be due for, [*lo, *hi]: the local days after the evenings that are on,
+ * an hour wider each side for a change of clocks. 0 if none. */
 static int
-eve_open(struct tick *k, int minute, struct st_error *err)
+eve_open(struct tick *k, int minute, time_t *lo, time_t *hi, struct st_error *err)
 {
 	const struct st_remind_opts *o = k->o;
 	sqlite3_stmt *st;
@@ -908,19 +910,25 @@ eve_open(struct tick *k, int minute, struct st_error *err)
 	if ((st = st_db_prepare(k->db, "SELECT DISTINCT tz FROM events WHERE status = 'active'",
 	    err)) == NULL)
 		return -1;
-	while (!open && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *zone = (const char *)sqlite3_column_text(st, 0);
 		int back;
 
 		/* The moment is the evening before a shift: try the shift on the
 		 * day after today, and after yesterday (a grace past midnight). */
-		for (back = 0; back <= 1 && !open; back++) {
+		for (back = 0; back <= 1; back++) {
 			time_t due = eve_of(o->now - back * o->grace + 86400, zone, minute);
+			time_t day = due + (time_t)(1440 - minute) * 60 - 3600;
 
-			open = due != 0 && due <= o->now && o->now < due + o->grace;
+			if (due == 0 || due > o->now || o->now >= due + o->grace)
+				continue;
+			if (!open || day < *lo)
+				*lo = day;
+			if (!open || day + 86400 + 7200 > *hi)
+				*hi = day + 86400 + 7200;
+			open = 1;
 		}
 	}
-	rc = open ? SQLITE_DONE : rc;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return st_error_db(err, k->db, "cannot read events");
@@ -939,15 +947,15 @@ reminders(struct tick *k, struct st_error *err)
 	 * index range on the start, so a tick with nothing due reads nothing. */
 	for (i = 0; i < o->nrules && !bad; i++) {
 		const struct st_remind_rule *u = &o->rules[i];
-		time_t from, to;
+		time_t from = 0, to = 0;
 
 		if (u->eve_minute >= 0) {
-			if ((rc = eve_open(k, u->eve_minute, err)) < 0)
+			if ((rc = eve_open(k, u->eve_minute, &from, &to, err)) < 0)
 				return -1;
 			if (!rc)
 				continue;
-			from = o->now;
-			to = o->now + 2 * 86400 + o->grace;
+			if (from < o->now)
+				from = o->now;
 		} else {
 			from = o->now + u->offset - o->grace > o->now ? o->now + u->offset - o->grace :
 			    o->now;
