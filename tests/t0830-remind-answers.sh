@@ -7,15 +7,8 @@ export ST_DB=$TRASH/st.db
 SID=AC0123456789abcdef0123456789abcdef
 TOKEN=tok-answers-$$
 export TWILIO_ACCOUNT_SID=$SID TWILIO_AUTH_TOKEN=$TOKEN ST_TEXT_FROM=+19195550100
-FAKE=$TRASH/fake
-mkdir -p "$FAKE"
-/usr/bin/python3 "$TOP/tests/peers/fake_twilio.py" "$FAKE" "$SID" "$TOKEN" 2>"$FAKE/stderr" &
-FAKE_PID=$!
-trap 'kill $FAKE_PID 2>/dev/null; cd / && rm -rf "$TRASH"' EXIT
-i=0
-while [ ! -s "$FAKE/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-PORT=$(cat "$FAKE/port")
-export ST_TWILIO_BASE_URL=http://127.0.0.1:$PORT
+. "$TOP/tests/peers/twilio.sh"
+twilio_start "$SID" "$TOKEN"
 R="st-remind --tz America/New_York --no-send --digest none"
 D="st-text deliver --hours 00:00-00:00 --rate 0"
 q() { sqlite3 "$ST_DB" "$1"; }
@@ -98,13 +91,7 @@ test_expect_success 'an answer goes to the latest text that asked about a live R
 	[ "$(q "SELECT handled_at IS NULL FROM messages WHERE direction = \"in\" AND contact_id = 5 ORDER BY id DESC LIMIT 1")" = 1 ]
 '
 
-sign() {
-	/usr/bin/python3 -c '
-import base64, hashlib, hmac, sys
-url, pairs = sys.argv[2], sorted(a.split("=", 1) for a in sys.argv[3:])
-s = url + "".join(k + v for k, v in pairs)
-print(base64.b64encode(hmac.new(sys.argv[1].encode(), s.encode(), hashlib.sha1).digest()).decode())' "$TOKEN" "$@"
-}
+sign() { twilio_sign "$TOKEN" "$@"; }
 
 test_expect_success 'the webhook: 1 confirms, once however often it is posted; templates override' '
 	mkdir -p tmpl/en && echo "OK {shifts}" >tmpl/en/answer-confirm.sms &&
