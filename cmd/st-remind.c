@@ -224,8 +224,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %ld queued, %ld queued before, %ld skipped, %ld changes read\n",
 		    cli_name, s.queued, s.already, s.skipped, s.pending);
 	if (!dry && !nosend && cfg.smtp_url) {
+		/* Credentials never go in the clear unless smtp_starttls = no says so. */
 		struct st_smtp_config sc = { cfg.smtp_url, cfg.smtp_user, cfg.smtp_password,
-			cfg.smtp_starttls && strcmp(cfg.smtp_starttls, "yes") == 0, cfg.smtp_ca_file, 0 };
+			cfg.smtp_starttls ? strcmp(cfg.smtp_starttls, "yes") == 0 : cfg.smtp_user != NULL,
+			cfg.smtp_ca_file, 0 };
 		struct st_outbox_opts oo = { 0 };
 		struct st_outbox_stats os = { 0 };
 		struct st_transport *t;

@@ -318,7 +318,7 @@ new_out(const struct args *a)
 
 struct syncing {
 	sqlite3 *db;
-	const char *help;
+	struct st_receive_opts ro;
 	long received, updated, failed;
 	struct st_error err;
 };
@@ -344,7 +344,7 @@ on_inbound(void *ctx, const struct st_twilio_msg *m)
 		st_time_utc(m->date_sent ? m->date_sent : m->date_created, at);
 		in.at = at;
 	}
-	rc = st_text_receive(s->db, &in, s->help, NULL, &s->err);
+	rc = st_text_receive(s->db, &in, &s->ro, NULL, &s->err);
 	if (rc < 0)
 		return 1;
 	s->received += rc;
@@ -380,7 +380,8 @@ sync_cmd(sqlite3 *db, struct args *a)
 		cli_usage_error(usage, "no Twilio account: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, "
 		    "or the config file");
 	s.db = db;
-	s.help = a->cfg.help_reply;
+	s.ro.help_reply = a->cfg.help_reply;
+	s.ro.templates = a->cfg.templates;
 	st_time_utc(t0, started);
 	for (i = 0; from[i]; i++) {
 		char addr[64], *last;
@@ -466,13 +467,14 @@ webhook_cmd(sqlite3 *db, struct args *a)
 		    st_param_get(p, n, "MessageStatus"), ec, NULL, &err);
 	} else {
 		struct st_inbound in = { 0 };
+		struct st_receive_opts ro = { a->cfg.help_reply, a->cfg.templates };
 
 		in.provider = "twilio";
 		in.provider_id = st_param_get(p, n, "MessageSid");
 		in.from = st_param_get(p, n, "From");
 		in.to = st_param_get(p, n, "To");
 		in.body = st_param_get(p, n, "Body");
-		rc = st_text_receive(db, &in, a->cfg.help_reply, NULL, &err);
+		rc = st_text_receive(db, &in, &ro, NULL, &err);
 	}
 	st_params_free(p, n);
 	st_buf_free(&body);

@@ -16,6 +16,7 @@
 #include "st/out.h"
 #include "st/outbox.h"
 #include "st/query.h"
+#include "st/remind.h"
 #include "st/text.h"
 #include "st/tz.h"
 #include "st/util.h"
@@ -484,14 +485,15 @@ st_text_opt_out(sqlite3 *db, long contact, const char *channel, struct st_error 
 }
 
 int
-st_text_receive(sqlite3 *db, const struct st_inbound *in, const char *help_reply,
+st_text_receive(sqlite3 *db, const struct st_inbound *in, const struct st_receive_opts *ro,
     enum st_keyword *kw, struct st_error *err)
 {
 	const char *channel = in->channel ? in->channel : "sms";
-	const char *num = in->from;
+	const char *num = in->from, *help_reply = ro ? ro->help_reply : NULL, *answer;
 	char e164[32], now[21];
-	long contact = 0, n;
+	long contact = 0, n, opted = 0;
 	enum st_keyword k;
+	int answered = 0;
 
 	if (in->from == NULL || in->to == NULL || in->provider_id == NULL)
 		return st_error_set(err, ST_EXIT_DATA, "an incoming message needs From, To and its id");
@@ -524,6 +526,27 @@ st_text_receive(sqlite3 *db, const struct st_inbound *in, const char *help_reply
 	    now) < 0)
 		goto fail;
 	k = st_text_keyword(in->body ? in->body : "");
+	answer = st_text_rsvp_answer(in->body ? in->body : "");
+	if (contact && answer) {
+		char sql[96];
+
+		snprintf(sql, sizeof(sql), "SELECT %s = 'opted_out' FROM contacts WHERE id = ?1",
+		    status_column(channel));
+		if (st_db_scalarf(db, err, &opted, sql, "i", contact) < 0)
+			goto fail;
+	}
+	/* To someone opted out, YES is START, as carriers have it; else an
+	 * answer to a text that asked for one goes to its RSVPs. */
+	if (contact && answer && !opted) {
+		struct st_inbound with = *in;
+
+		with.channel = channel;
+		if ((answered = st_rsvp_text_answer(db, &with, contact, answer, ro ? ro->templates :
+		    NULL, in->at ? in->at : now, err)) < 0)
+			goto fail;
+		if (answered)
+			k = ST_KW_NONE;
+	}
 	if (kw)
 		*kw = k;
 	if (contact && k == ST_KW_STOP && set_opt(db, contact, channel, "opted_out", err) < 0)
@@ -545,8 +568,8 @@ st_text_receive(sqlite3 *db, const struct st_inbound *in, const char *help_reply
 		if (st_outbox_enqueue(db, &it, &id, err) < 0)
 			goto fail;
 	}
-	/* A keyword is handled by the line itself, not a person. */
-	if (k != ST_KW_NONE && st_db_execf(db, err, "UPDATE messages SET handled_at = ?3 WHERE "
+	/* A keyword or an answer is handled by the line itself, not a person. */
+	if ((k != ST_KW_NONE || answered) && st_db_execf(db, err, "UPDATE messages SET handled_at = ?3 WHERE "
 	    "provider = ?1 AND provider_id = ?2", "ttt", in->provider, in->provider_id, now) < 0)
 		goto fail;
 	if (st_db_commit(db, err) < 0)

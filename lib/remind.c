@@ -17,9 +17,6 @@
 #include "st/tz.h"
 #include "st/util.h"
 
-extern const char *const st_templates[][2];
-extern const int st_ntemplates;
-
 /* ---- settings ---- */
 
 static char **
@@ -136,6 +133,38 @@ bad:
 	return -1;
 }
 
+/* ---- one run ---- */
+
+#define TICK_TEMPLATES 64
+
+/* A run, with what it works out once: templates by language and name, and
+ * the local times of the shift last seen (rows come in order of start, and
+ * finding a local time switches the process's zone). */
+struct tick {
+	sqlite3 *db;
+	const struct st_remind_opts *o;
+	struct st_remind_stats *s;
+	const char *domain;
+	struct {
+		char name[64];
+		char *text;
+	} tmpl[TICK_TEMPLATES];
+	int ntmpl;
+	time_t when_t, eve_t, eve_v;
+	int eve_m;
+	char when_tz[64], when_s[32], eve_tz[64];
+};
+
+static void
+tick_free(struct tick *k)
+{
+	int i;
+
+	for (i = 0; i < k->ntmpl; i++)
+		free(k->tmpl[i].text);
+	k->ntmpl = 0;
+}
+
 /* ---- templates ---- */
 
 struct fields {
@@ -162,57 +191,33 @@ lookup(void *ctx, const char *name)
 	return NULL;
 }
 
-/* The template LANG/NAME: the override directory's, else the built-in one;
- * another language falls back to English. A copy, or NULL. */
-static char *
-template_text(const char *dir, const char *lang, const char *name)
+/* The template LANG/NAME, read once a run. */
+static const char *
+template(struct tick *k, const char *lang, const char *name)
 {
-	const char *langs[] = { lang && *lang ? lang : "en", "en" };
-	char path[4096], rel[128];
-	int i, j;
+	char key[64];
+	int i;
 
-	for (i = 0; i < 2; i++) {
-		if (strchr(langs[i], '/') || strchr(langs[i], '.'))
-			continue;
-		snprintf(rel, sizeof(rel), "%s/%s", langs[i], name);
-		if (dir && *dir) {
-			FILE *fp;
-
-			snprintf(path, sizeof(path), "%s/%s", dir, rel);
-			if ((fp = fopen(path, "r")) != NULL) {
-				struct st_buf b = { 0 };
-				char chunk[4096];
-				size_t n;
-
-				while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-					st_buf_add(&b, chunk, n);
-				fclose(fp);
-				st_buf_addc(&b, '\0');
-				return b.s;
-			}
-		}
-		for (j = 0; j < st_ntemplates; j++)
-			if (strcmp(st_templates[j][0], rel) == 0)
-				return st_xstrdup(st_templates[j][1]);
-	}
-	return NULL;
+	snprintf(key, sizeof(key), "%s/%s", lang && *lang ? lang : "en", name);
+	for (i = 0; i < k->ntmpl; i++)
+		if (strcmp(k->tmpl[i].name, key) == 0)
+			return k->tmpl[i].text;
+	if (k->ntmpl == TICK_TEMPLATES)
+		tick_free(k);
+	snprintf(k->tmpl[k->ntmpl].name, sizeof(k->tmpl[0].name), "%s", key);
+	k->tmpl[k->ntmpl].text = st_template_text(k->o->templates, lang, name);
+	return k->tmpl[k->ntmpl++].text;
 }
 
 static int
-render(const struct st_remind_opts *o, const char *lang, const char *name, struct fields *f,
+render(struct tick *k, const char *lang, const char *name, struct fields *f,
     struct st_buf *out, struct st_error *err)
 {
-	char *t = template_text(o->templates, lang, name);
-	int rc;
+	const char *t = template(k, lang, name);
 
 	if (t == NULL)
 		return st_error_set(err, ST_EXIT_DATA, "no template '%s'", name);
-	rc = st_template_render(t, lookup, f, out, err);
-	free(t);
-	/* One trailing line break is the file's, not the message's. */
-	while (rc == 0 && out->len > 0 && out->s[out->len - 1] == '\n')
-		out->s[--out->len] = '\0';
-	return rc;
+	return st_template_file_render(t, lookup, f, out, err);
 }
 
 /* ---- times ---- */
@@ -249,7 +254,7 @@ local_when(time_t t, const char *zone, char out[32])
 static time_t
 eve_of(time_t start, const char *zone, int minute)
 {
-	char s[32], when[40];
+	char s[32], when[64];
 	struct tm tm = { 0 };
 	time_t day, t = 0;
 	struct st_error err;
@@ -273,11 +278,35 @@ eve_of(time_t start, const char *zone, int minute)
 	return t;
 }
 
+/* local_when and eve_of, remembered for the last shift start and zone. */
+static const char *
+when_of(struct tick *k, time_t start, const char *zone)
+{
+	if (start != k->when_t || strcmp(zone, k->when_tz) != 0 || !k->when_s[0]) {
+		local_when(start, zone, k->when_s);
+		k->when_t = start;
+		snprintf(k->when_tz, sizeof(k->when_tz), "%s", zone);
+	}
+	return k->when_s;
+}
+
+static time_t
+eve(struct tick *k, time_t start, const char *zone, int minute)
+{
+	if (start != k->eve_t || minute != k->eve_m || strcmp(zone, k->eve_tz) != 0) {
+		k->eve_v = eve_of(start, zone, minute);
+		k->eve_t = start;
+		k->eve_m = minute;
+		snprintf(k->eve_tz, sizeof(k->eve_tz), "%s", zone);
+	}
+	return k->eve_v;
+}
+
 /* ---- one RSVP with what the messages need ---- */
 
 struct rsvp {
 	long id, contact, shift, seq;
-	int live, has_invite, invite_cancelled;
+	int live, has_invite, invite_cancelled, digested;
 	time_t created, start, end;
 	char *status, *title, *location, *description, *tz, *first, *last, *email, *phone, *lang,
 	    *sms_status, *email_status, *phone_status, *inv_start, *inv_end;
@@ -288,7 +317,7 @@ struct rsvp {
 	"(r.status IN ('yes', 'maybe') AND s.status = 'active' AND e.status = 'active'), " \
 	"e.title, e.location, e.description, e.tz, c.first_name, c.last_name, c.email, c.phone, " \
 	"c.lang, c.sms_status, c.email_status, c.phone_status, i.sequence, i.starts_at, " \
-	"i.ends_at, i.state "
+	"i.ends_at, i.state, EXISTS (SELECT 1 FROM remind_digested d WHERE d.rsvp_id = r.id) "
 #define RSVP_FROM \
 	"FROM rsvps r JOIN shifts s ON s.id = r.shift_id JOIN events e ON e.id = s.event_id " \
 	"JOIN contacts c ON c.id = r.contact_id LEFT JOIN remind_invites i ON i.rsvp_id = r.id "
@@ -331,6 +360,7 @@ rsvp_load(sqlite3_stmt *st, struct rsvp *r)
 	r->inv_end = col(st, 22);
 	r->invite_cancelled = r->has_invite && sqlite3_column_text(st, 23) &&
 	    strcmp((const char *)sqlite3_column_text(st, 23), "cancelled") == 0;
+	r->digested = sqlite3_column_int(st, 24);
 }
 
 static void
@@ -346,13 +376,6 @@ rsvp_free(struct rsvp *r)
 }
 
 /* ---- queueing ---- */
-
-struct tick {
-	sqlite3 *db;
-	const struct st_remind_opts *o;
-	struct st_remind_stats *s;
-	const char *domain;
-};
 
 static void
 note(struct tick *k, const char *key, const char *decision, const char *fmt, ...)
@@ -386,11 +409,15 @@ key_exists(struct tick *k, const char *key, struct st_error *err)
 static int
 enqueue(struct tick *k, long contact, const char *channel, const char *from, const char *to,
     const char *subject, const char *body, const char *key, const char *tz, time_t not_before,
-    const char *why, struct st_error *err)
+    const char *why, long *id, struct st_error *err)
 {
 	struct st_outbox_item it = { 0 };
-	long id;
+	long id0;
 	int rc;
+
+	if (id == NULL)
+		id = &id0;
+	*id = 0;
 
 	if (k->o->dry_run) {
 		note(k, key, "would queue", "%s", why);
@@ -406,7 +433,7 @@ enqueue(struct tick *k, long contact, const char *channel, const char *from, con
 	it.campaign = "remind";
 	it.tz = tz;
 	it.not_before = not_before > k->o->now ? not_before : 0;
-	if ((rc = st_outbox_enqueue(k->db, &it, &id, err)) < 0)
+	if ((rc = st_outbox_enqueue(k->db, &it, id, err)) < 0)
 		return -1;
 	if (rc == 1) {
 		k->s->queued++;
@@ -416,6 +443,14 @@ enqueue(struct tick *k, long contact, const char *channel, const char *from, con
 		note(k, key, "already", "queued before");
 	}
 	return rc;
+}
+
+/* Text id asked its recipient to answer about RSVP rsvp. */
+static int
+ask(struct tick *k, long id, long rsvp, long contact, struct st_error *err)
+{
+	return st_db_execf(k->db, err, "INSERT OR IGNORE INTO remind_asks(message_id, rsvp_id, "
+	    "contact_id) VALUES (?1, ?2, ?3)", "iii", id, rsvp, contact) < 0 ? -1 : 0;
 }
 
 static int
@@ -454,6 +489,119 @@ links(struct tick *k, const struct rsvp *r, struct st_buf *confirm, struct st_bu
 		st_buf_printf(cancel_line, "%s: %s\n", es ? "Cancela" : "Can't come", cancel->s);
 }
 
+/* Whether the message key may be queued to r on channel now: 1 yes (for a
+ * text, *zone and *from say where and from when it may go), 0 no (noted: no
+ * sender, opted out, queued before, quiet hours until deadline), -1 error.
+ * It comes before anything is rendered or signed, so a tick that finds its
+ * messages queued does little. */
+static int
+gate(struct tick *k, const struct rsvp *r, const char *channel, const char *key,
+    time_t deadline, const char **zone, time_t *from, struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	const char *blocked, *ptz;
+	int rc;
+
+	if (strcmp(channel, "email") == 0) {
+		if (!o->mail_from) {
+			note(k, key, "skipped", "no sender address for e-mail (mail_from)");
+			return 0;
+		}
+		if (!email_ok(r)) {
+			note(k, key, "skipped", r->email && *r->email ? "opted out of e-mail" :
+			    "no e-mail address");
+			return 0;
+		}
+	} else if (!o->sms_from) {
+		note(k, key, "skipped", "no sending number for texts (sms_from)");
+		return 0;
+	} else if ((blocked = sms_block(r)) != NULL) {
+		note(k, key, "skipped", "%s", blocked);
+		return 0;
+	}
+	if ((rc = key_exists(k, key, err)) != 0) {
+		if (rc < 0)
+			return -1;
+		k->s->already++;
+		note(k, key, "already", "queued before");
+		return 0;
+	}
+	if (strcmp(channel, "sms") == 0) {
+		ptz = st_phone_tz(r->phone);
+		*zone = ptz ? ptz : r->tz;
+		*from = sendable_from(k->o->now, *zone, o->quiet_start, o->quiet_end);
+		if (*from >= deadline) {
+			note(k, key, "skipped", "quiet hours in %s until after it would be late", *zone);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void
+full_name(const struct rsvp *r, struct st_buf *out)
+{
+	st_buf_printf(out, "%s%s%s", r->first ? r->first : "", r->first && r->last ? " " : "",
+	    r->last ? r->last : "");
+}
+
+/* Queue an e-mail to r's contact: subject and text, with an invite (ics of
+ * method) or none; its Message-ID is made from its key. */
+static int
+queue_mail(struct tick *k, const struct rsvp *r, const char *subject, const char *text,
+    const char *ics, const char *method, const char *key, const char *why, struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	struct st_buf mail = { 0 }, mid = { 0 }, name = { 0 };
+	struct st_mail m = { 0 };
+	size_t i;
+	int rc;
+
+	st_buf_adds(&mid, key);
+	for (i = 0; i < mid.len; i++)
+		if (!isalnum((unsigned char)mid.s[i]) && !strchr("-=.", mid.s[i]))
+			mid.s[i] = '.';
+	st_buf_printf(&mid, "@%s", k->domain);
+	full_name(r, &name);
+	m.from_name = o->mail_from_name;
+	m.from_addr = o->mail_from;
+	m.to_name = name.len ? name.s : NULL;
+	m.to_addr = r->email;
+	m.subject = subject;
+	m.text = text;
+	m.ical = ics;
+	m.ical_method = method;
+	m.list_unsubscribe = o->unsubscribe;
+	m.message_id = mid.s;
+	m.date = o->now;
+	rc = st_mime_write(&m, &mail, err);
+	if (rc == 0)
+		rc = enqueue(k, r->contact, "email", o->mail_from, r->email, subject, mail.s, key, NULL,
+		    0, why, NULL, err) < 0 ? -1 : 0;
+	st_buf_free(&mail);
+	st_buf_free(&mid);
+	st_buf_free(&name);
+	return rc;
+}
+
+/* Queue a text to r's contact that asks an answer about the RSVPs ids (n of
+ * them; none for a text that asks nothing). */
+static int
+queue_text(struct tick *k, const struct rsvp *r, const char *body, const char *key,
+    const char *zone, time_t from, const char *why, const long *ids, int n, struct st_error *err)
+{
+	long id = 0;
+	int i;
+
+	if (enqueue(k, r->contact, "sms", k->o->sms_from, r->phone, NULL, body, key, zone, from, why,
+	    &id, err) < 0)
+		return -1;
+	for (i = 0; id && i < n; i++)
+		if (ask(k, id, ids[i], r->contact, err) < 0)
+			return -1;
+	return 0;
+}
+
 /* The e-mail and the text of one kind (confirm, reminder, update, cancel)
  * for r; which says which channels ("email", "sms", or NULL for both). */
 static int
@@ -462,19 +610,29 @@ send_kind(struct tick *k, const struct rsvp *r, const char *kind, const char *wh
     struct st_error *err)
 {
 	const struct st_remind_opts *o = k->o;
-	struct st_buf subj = { 0 }, text = { 0 }, sms = { 0 }, ics = { 0 }, mail = { 0 },
-	    confirm = { 0 }, cancel = { 0 }, cline = { 0 }, xline = { 0 }, key = { 0 },
-	    name = { 0 }, mid = { 0 };
+	struct st_buf subj = { 0 }, text = { 0 }, sms = { 0 }, ics = { 0 }, confirm = { 0 },
+	    cancel = { 0 }, cline = { 0 }, xline = { 0 }, mkey = { 0 }, tkey = { 0 }, name = { 0 };
 	struct fields f = { 0 };
 	char when[32], tmpl[64];
-	const char *blocked;
-	int rc = 0, es = r->lang && strcmp(r->lang, "es") == 0;
+	const char *zone = NULL;
+	time_t from = 0;
+	int rc = 0, mail = 0, txt = 0, es = r->lang && strcmp(r->lang, "es") == 0;
 
-	local_when(r->start, r->tz, when);
-	if (strcmp(kind, "cancel") != 0 && strcmp(kind, "update") != 0)
+	st_buf_printf(&mkey, "%s:ch=email", keybase);
+	st_buf_printf(&tkey, "%s:ch=sms", keybase);
+	if ((!which || strcmp(which, "email") == 0) &&
+	    (mail = gate(k, r, "email", mkey.s, deadline, &zone, &from, err)) < 0)
+		rc = -1;
+	if (rc == 0 && (!which || strcmp(which, "sms") == 0) &&
+	    (txt = gate(k, r, "sms", tkey.s, deadline, &zone, &from, err)) < 0)
+		rc = -1;
+	if (rc < 0 || (!mail && !txt))
+		goto done;
+	snprintf(when, sizeof(when), "%s", when_of(k, r->start, r->tz));
+	if (strcmp(kind, "cancel") != 0)
 		links(k, r, &confirm, &cancel, &cline, &xline, es);
-	else if (strcmp(kind, "update") == 0)
-		links(k, r, &confirm, &cancel, &cline, &xline, es), st_buf_reset(&cline);
+	if (strcmp(kind, "update") == 0)
+		st_buf_reset(&cline);
 	field(&f, "first_name", r->first);
 	field(&f, "last_name", r->last);
 	field(&f, "title", r->title);
@@ -487,116 +645,171 @@ send_kind(struct tick *k, const struct rsvp *r, const char *kind, const char *wh
 	field(&f, "cancel_url", cancel.s);
 	field(&f, "confirm_line", cline.s);
 	field(&f, "cancel_line", xline.s);
-
-	if (!which || strcmp(which, "email") == 0) {
-		st_buf_printf(&key, "%s:ch=email", keybase);
-		if (!o->mail_from)
-			note(k, key.s, "skipped", "no sender address for e-mail (mail_from)");
-		else if (!email_ok(r))
-			note(k, key.s, "skipped", r->email && *r->email ? "opted out of e-mail" :
-			    "no e-mail address");
-		else if ((rc = key_exists(k, key.s, err)) != 0) {
-			if (rc > 0) {
-				k->s->already++;
-				note(k, key.s, "already", "queued before");
-				rc = 0;
-			}
-		} else {
+	if (mail) {
+		snprintf(tmpl, sizeof(tmpl), "%s.subject", kind);
+		if ((rc = render(k, r->lang, tmpl, &f, &subj, err)) == 0) {
+			snprintf(tmpl, sizeof(tmpl), "%s.email", kind);
+			rc = render(k, r->lang, tmpl, &f, &text, err);
+		}
+		if (rc == 0 && method) {
 			struct st_ical_event ev = { 0 };
-			struct st_mail m = { 0 };
 			char uid[128];
-			size_t i;
 
-			snprintf(tmpl, sizeof(tmpl), "%s.subject", kind);
-			if ((rc = render(o, r->lang, tmpl, &f, &subj, err)) == 0) {
-				snprintf(tmpl, sizeof(tmpl), "%s.email", kind);
-				rc = render(o, r->lang, tmpl, &f, &text, err);
-			}
-			if (rc == 0 && method) {
-				snprintf(uid, sizeof(uid), "st-rsvp-%ld@%s", r->id, k->domain);
-				ev.method = method;
-				ev.uid = uid;
-				ev.sequence = r->seq;
-				ev.dtstamp = o->now;
-				ev.start = r->start;
-				ev.end = r->end;
-				ev.summary = r->title;
-				ev.location = r->location;
-				ev.description = r->description;
-				ev.organizer_name = o->mail_from_name;
-				ev.organizer_email = o->mail_from;
-				st_buf_printf(&name, "%s%s%s", r->first ? r->first : "",
-				    r->first && r->last ? " " : "", r->last ? r->last : "");
-				ev.attendee_name = name.s;
-				ev.attendee_email = r->email;
-				ev.partstat = "ACCEPTED";
-				rc = st_ical_write(&ev, &ics, err);
-			}
-			if (rc == 0) {
-				st_buf_adds(&mid, key.s);
-				for (i = 0; i < mid.len; i++)
-					if (!isalnum((unsigned char)mid.s[i]) && !strchr("-=.", mid.s[i]))
-						mid.s[i] = '.';
-				st_buf_printf(&mid, "@%s", k->domain);
-				m.from_name = o->mail_from_name;
-				m.from_addr = o->mail_from;
-				m.to_name = name.len ? name.s : NULL;
-				m.to_addr = r->email;
-				m.subject = subj.s;
-				m.text = text.s;
-				m.ical = method ? ics.s : NULL;
-				m.ical_method = method;
-				m.list_unsubscribe = o->unsubscribe;
-				m.message_id = mid.s;
-				m.date = o->now;
-				rc = st_mime_write(&m, &mail, err);
-			}
-			if (rc == 0)
-				rc = enqueue(k, r->contact, "email", o->mail_from, r->email, subj.s, mail.s,
-				    key.s, NULL, 0, why, err) < 0 ? -1 : 0;
+			snprintf(uid, sizeof(uid), "st-rsvp-%ld@%s", r->id, k->domain);
+			ev.method = method;
+			ev.uid = uid;
+			ev.sequence = r->seq;
+			ev.dtstamp = o->now;
+			ev.start = r->start;
+			ev.end = r->end;
+			ev.summary = r->title;
+			ev.location = r->location;
+			ev.description = r->description;
+			ev.organizer_name = o->mail_from_name;
+			ev.organizer_email = o->mail_from;
+			full_name(r, &name);
+			ev.attendee_name = name.s;
+			ev.attendee_email = r->email;
+			ev.partstat = "ACCEPTED";
+			rc = st_ical_write(&ev, &ics, err);
 		}
+		if (rc == 0)
+			rc = queue_mail(k, r, subj.s, text.s, method ? ics.s : NULL, method, mkey.s, why,
+			    err);
 	}
-	if (rc == 0 && (!which || strcmp(which, "sms") == 0)) {
-		st_buf_reset(&key);
-		st_buf_printf(&key, "%s:ch=sms", keybase);
-		if (!o->sms_from)
-			note(k, key.s, "skipped", "no sending number for texts (sms_from)");
-		else if ((blocked = sms_block(r)) != NULL)
-			note(k, key.s, "skipped", "%s", blocked);
-		else if ((rc = key_exists(k, key.s, err)) != 0) {
-			if (rc > 0) {
-				k->s->already++;
-				note(k, key.s, "already", "queued before");
-				rc = 0;
-			}
-		} else {
-			const char *ptz = st_phone_tz(r->phone);
-			const char *zone = ptz ? ptz : r->tz;
-			time_t from = sendable_from(o->now, zone, o->quiet_start, o->quiet_end);
-
-			if (from >= deadline) {
-				note(k, key.s, "skipped", "quiet hours in %s until after it would be late",
-				    zone);
-			} else {
-				snprintf(tmpl, sizeof(tmpl), "%s.sms", kind);
-				if ((rc = render(o, r->lang, tmpl, &f, &sms, err)) == 0)
-					rc = enqueue(k, r->contact, "sms", o->sms_from, r->phone, NULL, sms.s,
-					    key.s, zone, from, why, err) < 0 ? -1 : 0;
-			}
-		}
+	if (rc == 0 && txt) {
+		snprintf(tmpl, sizeof(tmpl), "%s.sms", kind);
+		/* Its answer (1 or 2) goes to this RSVP; a cancellation asks none. */
+		if ((rc = render(k, r->lang, tmpl, &f, &sms, err)) == 0)
+			rc = queue_text(k, r, sms.s, tkey.s, zone, from, why, &r->id,
+			    strcmp(kind, "cancel") != 0, err);
 	}
+done:
 	st_buf_free(&subj);
 	st_buf_free(&text);
 	st_buf_free(&sms);
 	st_buf_free(&ics);
-	st_buf_free(&mail);
 	st_buf_free(&confirm);
 	st_buf_free(&cancel);
 	st_buf_free(&cline);
 	st_buf_free(&xline);
-	st_buf_free(&key);
+	st_buf_free(&mkey);
+	st_buf_free(&tkey);
 	st_buf_free(&name);
-	st_buf_free(&mid);
+	return rc < 0 ? -1 : 0;
+}
+
+/* One line of a list of shifts (digests, day reminders): the long form for
+ * e-mail, the short one for texts; n is how many are in the list already. */
+static void
+shift_line(struct tick *k, const struct rsvp *r, struct st_buf *list, struct st_buf *shortl,
+    int n)
+{
+	const char *when = when_of(k, r->start, r->tz);
+
+	st_buf_printf(list, "- %s (%s): %s%s%s\n", when, r->tz, r->title, r->location ? ", " : "",
+	    r->location ? r->location : "");
+	st_buf_printf(shortl, "%s%s %s", n ? "; " : "", when, r->title);
+}
+
+/* A list message (digest, day) to r's contact on channel, from the templates
+ * NAME.subject and NAME.email, or NAME.sms. */
+static int
+send_list(struct tick *k, const struct rsvp *r, const char *name, const char *channel,
+    struct fields *f, const char *key, const char *zone, time_t from, const char *why,
+    const long *ids, int n, struct st_error *err)
+{
+	struct st_buf subj = { 0 }, body = { 0 };
+	char tmpl[64];
+	int rc;
+
+	if (strcmp(channel, "email") == 0) {
+		snprintf(tmpl, sizeof(tmpl), "%s.subject", name);
+		if ((rc = render(k, r->lang, tmpl, f, &subj, err)) == 0) {
+			snprintf(tmpl, sizeof(tmpl), "%s.email", name);
+			rc = render(k, r->lang, tmpl, f, &body, err);
+		}
+		if (rc == 0)
+			rc = queue_mail(k, r, subj.s, body.s, NULL, NULL, key, why, err);
+	} else {
+		snprintf(tmpl, sizeof(tmpl), "%s.sms", name);
+		if ((rc = render(k, r->lang, tmpl, f, &body, err)) == 0)
+			rc = queue_text(k, r, body.s, key, zone, from, why, ids, n, err);
+	}
+	st_buf_free(&subj);
+	st_buf_free(&body);
+	return rc;
+}
+
+static int
+day_rule(const struct st_remind_rule *u)
+{
+	return u->eve_minute >= 0 || u->offset >= 86400;
+}
+
+/* The day-before reminder of rule u that replaces the per-shift ones for
+ * shifts a digest listed: one message to r's contact for every such shift
+ * of theirs on r's local day, keyed by person, rule and day. */
+static int
+send_day(struct tick *k, const struct rsvp *r, const struct st_remind_rule *u, time_t deadline,
+    struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	struct st_buf key = { 0 }, list = { 0 }, shortl = { 0 };
+	struct fields f = { 0 };
+	sqlite3_stmt *st = NULL;
+	char day[11], s[32], lo[21], hi[21];
+	const char *zone = NULL;
+	time_t from = 0;
+	long *ids = NULL;
+	int rc, n = 0;
+
+	st_time_local(r->start, r->tz, s);
+	snprintf(day, sizeof(day), "%.10s", s);
+	st_buf_printf(&key, "remind:day:contact=%ld:kind=%s:day=%s:ch=%s", r->contact, u->name, day,
+	    u->channel);
+	if ((rc = gate(k, r, u->channel, key.s, deadline, &zone, &from, err)) <= 0)
+		goto done;
+	rc = -1;
+	st_time_utc(o->now, lo);
+	st_time_utc(r->start + 86400, hi);
+	if ((st = st_db_prepare(k->db, "SELECT " RSVP_COLS RSVP_FROM "WHERE r.contact_id = ?1 AND "
+	    "r.status IN ('yes', 'maybe') AND s.status = 'active' AND s.starts_at > ?2 AND "
+	    "s.starts_at <= ?3 AND r.id IN (SELECT rsvp_id FROM remind_digested) ORDER BY "
+	    "s.starts_at, r.id", err)) == NULL)
+		goto done;
+	sqlite3_bind_int64(st, 1, r->contact);
+	sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, hi, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct rsvp x;
+
+		rsvp_load(st, &x);
+		st_time_local(x.start, x.tz, s);
+		if (x.live && strncmp(s, day, 10) == 0) {
+			shift_line(k, &x, &list, &shortl, n);
+			ids = st_xrealloc(ids, (size_t)(n + 1) * sizeof(*ids));
+			ids[n++] = x.id;
+		}
+		rsvp_free(&x);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = st_error_db(err, k->db, "cannot read shifts");
+		goto done;
+	}
+	field(&f, "first_name", r->first);
+	field(&f, "org", o->mail_from_name ? o->mail_from_name : "st");
+	field(&f, "day", day);
+	field(&f, "shifts", list.s);
+	field(&f, "shifts_short", shortl.s);
+	rc = send_list(k, r, "day", u->channel, &f, key.s, zone, from,
+	    "the day's shifts, listed in a digest", ids, n, err);
+done:
+	sqlite3_finalize(st);
+	st_buf_free(&key);
+	st_buf_free(&list);
+	st_buf_free(&shortl);
+	free(ids);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -683,73 +896,112 @@ changes(struct tick *k, struct st_error *err)
 	return 0;
 }
 
+/* Whether an evening-before rule at minute may be due now in some event's
+ * zone (its moment at most grace ago), and if so the starts of the shifts it
+ * may be due for, [*lo, *hi]: the local days after the evenings that are on,
+ * an hour wider each side for a change of clocks. 0 if none. */
 static int
-reminders(struct tick *k, struct st_error *err)
+eve_open(struct tick *k, int minute, time_t *lo, time_t *hi, struct st_error *err)
 {
 	const struct st_remind_opts *o = k->o;
 	sqlite3_stmt *st;
-	long horizon = 0;
-	char lo[21], hi[21], keybase[128], start[21], due_s[21];
-	int i, rc;
+	int rc, open = 0;
 
-	for (i = 0; i < o->nrules; i++) {
-		long h = o->rules[i].eve_minute >= 0 ? 3 * 86400 : o->rules[i].offset;
-
-		if (h > horizon)
-			horizon = h;
-	}
-	if (o->nrules == 0)
-		return 0;
-	/* Shifts that start after now and whose earliest reminder may be due. */
-	st_time_utc(o->now, lo);
-	st_time_utc(o->now + horizon, hi);
-	if ((st = st_db_prepare(k->db, "SELECT " RSVP_COLS RSVP_FROM
-	    "WHERE s.starts_at > ?1 AND s.starts_at <= ?2 AND s.status = 'active' "
-	    "AND r.status IN ('yes', 'maybe') ORDER BY s.starts_at, r.id", err)) == NULL)
+	if ((st = st_db_prepare(k->db, "SELECT DISTINCT tz FROM events WHERE status = 'active'",
+	    err)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, lo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct rsvp r;
-		int bad = 0;
+		const char *zone = (const char *)sqlite3_column_text(st, 0);
+		int back;
 
-		rsvp_load(st, &r);
-		st_time_utc(r.start, start);
-		for (i = 0; i < o->nrules && !bad && r.live; i++) {
-			const struct st_remind_rule *u = &o->rules[i];
-			time_t due = u->eve_minute >= 0 ? eve_of(r.start, r.tz, u->eve_minute) :
-			    r.start - u->offset;
-			time_t deadline = due + o->grace < r.start ? due + o->grace : r.start;
+		/* The moment is the evening before a shift: try the shift on the
+		 * day after today, and after yesterday (a grace past midnight). */
+		for (back = 0; back <= 1; back++) {
+			time_t due = eve_of(o->now - back * o->grace + 86400, zone, minute);
+			time_t day = due + (time_t)(1440 - minute) * 60 - 3600;
 
-			if (due > o->now || due == 0)
-				continue;   /* not yet: nothing to say */
-			snprintf(keybase, sizeof(keybase), "remind:rsvp=%ld:kind=%s:start=%s", r.id,
-			    u->name, start);
-			st_time_utc(due, due_s);
-			if (o->now >= deadline) {
-				/* Only worth saying near its moment, not on every tick after. */
-				if (o->now < deadline + 3600)
-					note(k, keybase, "skipped", "its moment %s passed more than the grace "
-					    "ago or the shift began", due_s);
+			if (due == 0 || due > o->now || o->now >= due + o->grace)
 				continue;
-			}
-			if (due < r.created) {
-				note(k, keybase, "skipped", "its moment %s passed before the RSVP", due_s);
-				continue;
-			}
-			bad = send_kind(k, &r, "reminder", u->channel, keybase, NULL, deadline,
-			    u->eve_minute >= 0 ? "the evening before" : "due before the start", err) < 0;
-		}
-		rsvp_free(&r);
-		if (bad) {
-			sqlite3_finalize(st);
-			return -1;
+			if (!open || day < *lo)
+				*lo = day;
+			if (!open || day + 86400 + 7200 > *hi)
+				*hi = day + 86400 + 7200;
+			open = 1;
 		}
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return st_error_db(err, k->db, "cannot read shifts");
-	return 0;
+		return st_error_db(err, k->db, "cannot read events");
+	return open;
+}
+
+static int
+reminders(struct tick *k, struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	sqlite3_stmt *st = NULL;
+	char lo[21], hi[21], keybase[128], start[21], due_s[21];
+	int i, rc = SQLITE_DONE, bad = 0;
+
+	/* Each rule reads only the shifts whose reminder may be due now: an
+	 * index range on the start, so a tick with nothing due reads nothing. */
+	for (i = 0; i < o->nrules && !bad; i++) {
+		const struct st_remind_rule *u = &o->rules[i];
+		time_t from = 0, to = 0;
+
+		if (u->eve_minute >= 0) {
+			if ((rc = eve_open(k, u->eve_minute, &from, &to, err)) < 0)
+				return -1;
+			if (!rc)
+				continue;
+			if (from < o->now)
+				from = o->now;
+		} else {
+			from = o->now + u->offset - o->grace > o->now ? o->now + u->offset - o->grace :
+			    o->now;
+			to = o->now + u->offset;
+		}
+		st_time_utc(from, lo);
+		st_time_utc(to, hi);
+		if (st == NULL && (st = st_db_prepare(k->db, "SELECT " RSVP_COLS RSVP_FROM
+		    "WHERE s.starts_at > ?1 AND s.starts_at <= ?2 AND s.status = 'active' "
+		    "AND r.status IN ('yes', 'maybe') ORDER BY s.starts_at, r.id", err)) == NULL)
+			return -1;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, lo, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, hi, -1, SQLITE_TRANSIENT);
+		while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct rsvp r;
+			time_t due, deadline;
+
+			rsvp_load(st, &r);
+			due = u->eve_minute >= 0 ? eve(k, r.start, r.tz, u->eve_minute) :
+			    r.start - u->offset;
+			deadline = due + o->grace < r.start ? due + o->grace : r.start;
+			if (!r.live || due > o->now || due == 0 || o->now >= deadline) {
+				rsvp_free(&r);
+				continue;   /* not yet, or past: nothing to say */
+			}
+			st_time_utc(r.start, start);
+			snprintf(keybase, sizeof(keybase), "remind:rsvp=%ld:kind=%s:start=%s", r.id,
+			    u->name, start);
+			if (due < r.created) {
+				st_time_utc(due, due_s);
+				note(k, keybase, "skipped", "its moment %s passed before the RSVP", due_s);
+			} else if (r.digested && day_rule(u)) {
+				bad = send_day(k, &r, u, deadline, err) < 0;
+			} else {
+				bad = send_kind(k, &r, "reminder", u->channel, keybase, NULL, deadline,
+				    u->eve_minute >= 0 ? "the evening before" : "due before the start",
+				    err) < 0;
+			}
+			rsvp_free(&r);
+		}
+		if (!bad && rc != SQLITE_DONE)
+			bad = st_error_db(err, k->db, "cannot read shifts");
+	}
+	sqlite3_finalize(st);
+	return bad ? -1 : 0;
 }
 
 /* The latest digest moment at or before now, in the organization's zone. */
@@ -783,27 +1035,72 @@ digest_slot(const struct st_remind_opts *o)
 	return 0;
 }
 
+/* The digest to first's contact of their n shifts (ids), listed in list and
+ * shortl: by e-mail, else by text; each shift it lists is recorded, so its
+ * day-before reminders become one per day (send_day). */
+static int
+send_digest(struct tick *k, const struct rsvp *first, time_t slot, const long *ids, int n,
+    struct st_buf *list, struct st_buf *shortl, struct st_error *err)
+{
+	const struct st_remind_opts *o = k->o;
+	struct st_buf key = { 0 };
+	struct fields f = { 0 };
+	const char *channel, *zone = NULL;
+	char slot_s[21];
+	time_t from = 0;
+	int i, rc = 0;
+
+	st_time_utc(slot, slot_s);
+	st_buf_printf(&key, "remind:digest:contact=%ld:at=%s", first->contact, slot_s);
+	if (n < 2) {
+		note(k, key.s, "skipped", "one shift: its own reminders tell of it");
+		goto done;
+	}
+	if (o->mail_from && email_ok(first))
+		channel = "email";
+	else if (o->sms_from && sms_block(first) == NULL)
+		channel = "sms";
+	else {
+		note(k, key.s, "skipped", "no channel reaches them");
+		goto done;
+	}
+	st_buf_printf(&key, ":ch=%s", channel);
+	if ((rc = gate(k, first, channel, key.s, slot + o->grace + 86400, &zone, &from, err)) <= 0)
+		goto done;
+	field(&f, "first_name", first->first);
+	field(&f, "org", o->mail_from_name ? o->mail_from_name : "st");
+	field(&f, "shifts", list->s);
+	field(&f, "shifts_short", shortl->s);
+	rc = send_list(k, first, "digest", channel, &f, key.s, zone, from, "the weekly digest", NULL,
+	    0, err);
+	for (i = 0; rc == 0 && !o->dry_run && i < n; i++)
+		rc = st_db_execf(k->db, err, "INSERT OR IGNORE INTO remind_digested(rsvp_id, "
+		    "digest_key) VALUES (?1, ?2)", "it", ids[i], key.s) < 0 ? -1 : 0;
+done:
+	st_buf_free(&key);
+	return rc < 0 ? -1 : 0;
+}
+
 static int
 digests(struct tick *k, struct st_error *err)
 {
 	const struct st_remind_opts *o = k->o;
 	time_t slot;
 	sqlite3_stmt *st;
-	char lo[21], hi[21], slot_s[21];
-	long cur = 0;
+	char lo[21], hi[21];
 	struct st_buf list = { 0 }, shortl = { 0 };
 	struct rsvp first = { 0 };
-	int rc, n = 0, have = 0;
+	long *ids = NULL;
+	int rc, n = 0, bad = 0;
 
 	if (o->digest_dow < 0 || (slot = digest_slot(o)) == 0 || o->now >= slot + o->grace)
 		return 0;
-	st_time_utc(slot, slot_s);
 	st_time_utc(o->now, lo);
 	st_time_utc(o->now + (time_t)o->digest_days * 86400, hi);
 	if ((st = st_db_prepare(k->db, "SELECT " RSVP_COLS RSVP_FROM
 	    "WHERE s.starts_at > ?1 AND s.starts_at <= ?2 AND s.status = 'active' "
 	    "AND e.status = 'active' AND r.status IN ('yes', 'maybe') "
-	    "ORDER BY r.contact_id, s.starts_at", err)) == NULL)
+	    "ORDER BY r.contact_id, s.starts_at, r.id", err)) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, lo, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
@@ -813,103 +1110,32 @@ digests(struct tick *k, struct st_error *err)
 
 		if (row)
 			rsvp_load(st, &r);
-		if (have && (!row || r.contact != cur)) {
+		if (n && (!row || r.contact != first.contact)) {
 			/* One message to the previous person, every shift in it. */
-			char keybase[96];
-			struct fields f = { 0 };
-			struct st_buf subj = { 0 }, body = { 0 }, key = { 0 }, mail = { 0 }, mid = { 0 };
-			const char *blocked;
-			int ok = 0;
-
-			snprintf(keybase, sizeof(keybase), "remind:digest:contact=%ld:at=%s", cur, slot_s);
-			field(&f, "first_name", first.first);
-			field(&f, "org", o->mail_from_name ? o->mail_from_name : "st");
-			field(&f, "shifts", list.s);
-			field(&f, "shifts_short", shortl.s);
-			if (o->mail_from && email_ok(&first)) {
-				size_t i;
-				struct st_mail m = { 0 };
-
-				st_buf_printf(&key, "%s:ch=email", keybase);
-				ok = render(o, first.lang, "digest.subject", &f, &subj, err) == 0 &&
-				    render(o, first.lang, "digest.email", &f, &body, err) == 0;
-				if (ok) {
-					st_buf_adds(&mid, key.s);
-					for (i = 0; i < mid.len; i++)
-						if (!isalnum((unsigned char)mid.s[i]) && !strchr("-=.", mid.s[i]))
-							mid.s[i] = '.';
-					st_buf_printf(&mid, "@%s", k->domain);
-					m.from_name = o->mail_from_name;
-					m.from_addr = o->mail_from;
-					m.to_addr = first.email;
-					m.subject = subj.s;
-					m.text = body.s;
-					m.list_unsubscribe = o->unsubscribe;
-					m.message_id = mid.s;
-					m.date = o->now;
-					ok = st_mime_write(&m, &mail, err) == 0 &&
-					    enqueue(k, cur, "email", o->mail_from, first.email, subj.s, mail.s,
-					    key.s, NULL, 0, "the weekly digest", err) >= 0;
-				}
-			} else if (o->sms_from && (blocked = sms_block(&first)) == NULL) {
-				const char *ptz = st_phone_tz(first.phone);
-				const char *zone = ptz ? ptz : o->tz;
-				time_t from = sendable_from(o->now, zone, o->quiet_start, o->quiet_end);
-
-				st_buf_printf(&key, "%s:ch=sms", keybase);
-				if (from >= slot + o->grace + 86400) {
-					note(k, key.s, "skipped", "quiet hours");
-					ok = 1;
-				} else {
-					ok = render(o, first.lang, "digest.sms", &f, &body, err) == 0 &&
-					    enqueue(k, cur, "sms", o->sms_from, first.phone, NULL, body.s, key.s,
-					    zone, from, "the weekly digest", err) >= 0;
-				}
-			} else {
-				note(k, keybase, "skipped", "no channel reaches them");
-				ok = 1;
-			}
-			st_buf_free(&subj);
-			st_buf_free(&body);
-			st_buf_free(&key);
-			st_buf_free(&mail);
-			st_buf_free(&mid);
+			bad = send_digest(k, &first, slot, ids, n, &list, &shortl, err) < 0;
 			rsvp_free(&first);
-			memset(&first, 0, sizeof(first));
 			st_buf_reset(&list);
 			st_buf_reset(&shortl);
 			n = 0;
-			have = 0;
-			if (!ok) {
-				if (row)
-					rsvp_free(&r);
-				rc = -1;
-				break;
-			}
 		}
-		if (!row)
+		if (!row || bad) {
+			if (row)
+				rsvp_free(&r);
 			break;
-		{
-			char when[32];
-
-			local_when(r.start, r.tz, when);
-			st_buf_printf(&list, "- %s (%s): %s%s%s\n", when, r.tz, r.title,
-			    r.location ? ", " : "", r.location ? r.location : "");
-			st_buf_printf(&shortl, "%s%s %s", n ? "; " : "", when, r.title);
-			n++;
 		}
-		if (!have) {
+		shift_line(k, &r, &list, &shortl, n);
+		ids = st_xrealloc(ids, (size_t)(n + 1) * sizeof(*ids));
+		ids[n++] = r.id;
+		if (n == 1)
 			first = r;
-			cur = r.contact;
-			have = 1;
-		} else {
+		else
 			rsvp_free(&r);
-		}
 	}
 	sqlite3_finalize(st);
 	st_buf_free(&list);
 	st_buf_free(&shortl);
-	if (rc == -1)
+	free(ids);
+	if (bad)
 		return -1;
 	if (rc != SQLITE_DONE)
 		return st_error_db(err, k->db, "cannot read shifts");
@@ -920,20 +1146,27 @@ int
 st_remind_tick(sqlite3 *db, const struct st_remind_opts *o, struct st_remind_stats *s,
     struct st_error *err)
 {
-	struct tick k = { db, o, s, NULL };
+	struct tick k = { 0 };
 	const char *at = o->mail_from ? strchr(o->mail_from, '@') : NULL;
+	int rc;
 
 	memset(s, 0, sizeof(*s));
+	k.db = db;
+	k.o = o;
+	k.s = s;
 	k.domain = at && at[1] ? at + 1 : "st.invalid";
 	if (st_db_begin(db, err) < 0)
 		return -1;
 	if (changes(&k, err) < 0 || reminders(&k, err) < 0 || digests(&k, err) < 0) {
 		st_db_rollback(db);
+		tick_free(&k);
 		return -1;
 	}
+	tick_free(&k);
 	if (o->dry_run) {
 		st_db_rollback(db);
 		return 0;
 	}
-	return st_db_commit(db, err);
+	rc = st_db_commit(db, err);
+	return rc;
 }

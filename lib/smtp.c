@@ -97,21 +97,22 @@ smtp_submit(struct st_transport *t, const struct st_outmsg *m, struct st_error *
 		return 0;
 	}
 	snprintf(d->error, sizeof(d->error), "%s (SMTP %ld)", curl_easy_strerror(rc), code);
-	if (code >= 500) {
+	if (rc == CURLE_LOGIN_DENIED || code == 530 || code == 534 || code == 535 ||
+	    rc == CURLE_USE_SSL_FAILED || rc == CURLE_PEER_FAILED_VERIFICATION ||
+	    rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM) {
+		/* Refused credentials, no TLS where it is required, a certificate that
+		 * does not verify: no message can go until the settings are fixed, and
+		 * none is to blame, so it goes back to the queue and the run stops. */
+		d->kind = ST_DLV_RETRY;
+		d->fatal = 1;
+	} else if (code >= 500) {
 		d->kind = ST_DLV_REJECTED;
 		d->reason = code == 550 || code == 551 || code == 553 ? ST_REJ_INVALID : ST_REJ_OTHER;
-		/* Refused credentials or sender: no message can go until fixed. */
-		if (code == 530 || code == 535)
-			d->fatal = 1;
 	} else if (code >= 400 || code == 0) {
 		/* A timeout once the body went out may have been taken. */
 		d->kind = rc == CURLE_OPERATION_TIMEDOUT && r.left == 0 ? ST_DLV_UNKNOWN : ST_DLV_RETRY;
 	} else {
 		d->kind = ST_DLV_RETRY;
-	}
-	if (rc == CURLE_LOGIN_DENIED) {
-		d->kind = ST_DLV_REJECTED;
-		d->fatal = 1;
 	}
 	return 0;
 }

@@ -213,13 +213,11 @@ st_text_has_optout(const char *body)
 	    has_word(body, "optout") || has_word(body, "unsubscribe") || has_word(body, "alto");
 }
 
-enum st_keyword
-st_text_keyword(const char *body)
+/* The index in words of the one that the whole of body is, ignoring case
+ * and surrounding blanks, or -1. */
+static int
+whole_word(const char *body, const char *const *words)
 {
-	static const char *const stop[] = { "STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT",
-		"CANCEL", "REVOKE", "OPTOUT", NULL };
-	static const char *const start[] = { "START", "YES", "UNSTOP", NULL };
-	static const char *const help[] = { "HELP", "INFO", NULL };
 	char w[16];
 	size_t n;
 	int i;
@@ -230,19 +228,83 @@ st_text_keyword(const char *body)
 	while (n && isspace((unsigned char)body[n - 1]))
 		n--;
 	if (n == 0 || n >= sizeof(w))
-		return ST_KW_NONE;
+		return -1;
 	memcpy(w, body, n);
 	w[n] = '\0';
-	for (i = 0; stop[i]; i++)
-		if (strcasecmp(w, stop[i]) == 0)
-			return ST_KW_STOP;
-	for (i = 0; start[i]; i++)
-		if (strcasecmp(w, start[i]) == 0)
-			return ST_KW_START;
-	for (i = 0; help[i]; i++)
-		if (strcasecmp(w, help[i]) == 0)
-			return ST_KW_HELP;
-	return ST_KW_NONE;
+	for (i = 0; words[i]; i++)
+		if (strcasecmp(w, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+enum st_keyword
+st_text_keyword(const char *body)
+{
+	static const char *const words[] = { "STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT",
+		"CANCEL", "REVOKE", "OPTOUT", "START", "YES", "UNSTOP", "HELP", "INFO", NULL };
+	int i = whole_word(body, words);
+
+	return i < 0 ? ST_KW_NONE : i < 8 ? ST_KW_STOP : i < 11 ? ST_KW_START : ST_KW_HELP;
+}
+
+const char *
+st_text_rsvp_answer(const char *body)
+{
+	/* SÍ in either case: strcasecmp folds ASCII only. */
+	static const char *const words[] = { "1", "YES", "Y", "SI", "S\xc3\x8d", "S\xc3\xad", "2",
+		"NO", NULL };
+	int i = whole_word(body, words);
+
+	return i < 0 ? NULL : i < 6 ? "confirm" : "cancel";
+}
+
+extern const char *const st_templates[][2];
+extern const int st_ntemplates;
+
+char *
+st_template_text(const char *dir, const char *lang, const char *name)
+{
+	const char *langs[] = { lang && *lang ? lang : "en", "en" };
+	char path[4096], rel[128];
+	int i, j;
+
+	for (i = 0; i < 2; i++) {
+		if (strchr(langs[i], '/') || strchr(langs[i], '.'))
+			continue;
+		snprintf(rel, sizeof(rel), "%s/%s", langs[i], name);
+		if (dir && *dir) {
+			FILE *fp;
+
+			snprintf(path, sizeof(path), "%s/%s", dir, rel);
+			if ((fp = fopen(path, "r")) != NULL) {
+				struct st_buf b = { 0 };
+				char chunk[4096];
+				size_t n;
+
+				while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+					st_buf_add(&b, chunk, n);
+				fclose(fp);
+				st_buf_addc(&b, '\0');
+				return b.s;
+			}
+		}
+		for (j = 0; j < st_ntemplates; j++)
+			if (strcmp(st_templates[j][0], rel) == 0)
+				return st_xstrdup(st_templates[j][1]);
+	}
+	return NULL;
+}
+
+int
+st_template_file_render(const char *tmpl, const char *(*lookup)(void *ctx, const char *name),
+    void *ctx, struct st_buf *out, struct st_error *err)
+{
+	int rc = st_template_render(tmpl, lookup, ctx, out, err);
+
+	/* One trailing line break is the file's, not the message's. */
+	while (rc == 0 && out->len > 0 && out->s[out->len - 1] == '\n')
+		out->s[--out->len] = '\0';
+	return rc;
 }
 
 int
@@ -268,9 +330,9 @@ config_slot(void *arg, const char *key)
 {
 	struct st_text_config *c = arg;
 	static const char *const keys[] = { "account_sid", "auth_token", "base_url", "from", "hours",
-		"tz", "help_reply", "webhook_url", "status_callback" };
+		"tz", "help_reply", "webhook_url", "status_callback", "templates" };
 	char **slots[] = { &c->account_sid, &c->auth_token, &c->base_url, &c->from, &c->hours,
-		&c->tz, &c->help_reply, &c->webhook_url, &c->status_callback };
+		&c->tz, &c->help_reply, &c->webhook_url, &c->status_callback, &c->templates };
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -284,7 +346,7 @@ st_text_config_load(struct st_text_config *c, const char *path, struct st_error 
 {
 	static const char *const env[][2] = { { "TWILIO_ACCOUNT_SID", "account_sid" },
 		{ "TWILIO_AUTH_TOKEN", "auth_token" }, { "ST_TWILIO_BASE_URL", "base_url" },
-		{ "ST_TEXT_FROM", "from" }, { NULL, NULL } };
+		{ "ST_TEXT_FROM", "from" }, { "ST_TEMPLATES", "templates" }, { NULL, NULL } };
 	int rc, named;
 
 	memset(c, 0, sizeof(*c));
@@ -318,5 +380,6 @@ st_text_config_free(struct st_text_config *c)
 	free(c->help_reply);
 	free(c->webhook_url);
 	free(c->status_callback);
+	free(c->templates);
 	memset(c, 0, sizeof(*c));
 }

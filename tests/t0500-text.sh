@@ -8,15 +8,8 @@ SID=AC0123456789abcdef0123456789abcdef
 TOKEN=tok-not-for-print-$$
 export TWILIO_ACCOUNT_SID=$SID TWILIO_AUTH_TOKEN=$TOKEN ST_TEXT_FROM=+19195550100
 ALL="--hours 00:00-00:00"
-FAKE=$TRASH/fake
-mkdir -p "$FAKE"
-/usr/bin/python3 "$TOP/tests/peers/fake_twilio.py" "$FAKE" "$SID" "$TOKEN" 2>"$FAKE/stderr" &
-FAKE_PID=$!
-trap 'kill $FAKE_PID 2>/dev/null; cd / && rm -rf "$TRASH"' EXIT
-i=0
-while [ ! -s "$FAKE/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-PORT=$(cat "$FAKE/port")
-export ST_TWILIO_BASE_URL=http://127.0.0.1:$PORT
+. "$TOP/tests/peers/twilio.sh"
+twilio_start "$SID" "$TOKEN"
 HOOK=http://127.0.0.1:$PORT
 
 # posts [PYTHON-CONDITION]: the POSTs the fake received (that match), one JSON a line.
@@ -333,13 +326,7 @@ test_expect_success 'delivery statuses come in and never go back' '
 '
 
 # sign URL KEY=VALUE...: the X-Twilio-Signature a request would carry.
-sign() {
-	/usr/bin/python3 -c '
-import base64, hashlib, hmac, sys
-url, pairs = sys.argv[2], sorted(a.split("=", 1) for a in sys.argv[3:])
-s = url + "".join(k + v for k, v in pairs)
-print(base64.b64encode(hmac.new(sys.argv[1].encode(), s.encode(), hashlib.sha1).digest()).decode())' "$TOKEN" "$@"
-}
+sign() { twilio_sign "$TOKEN" "$@"; }
 
 test_expect_success 'the webhook takes signed messages and statuses, and refuses bad signatures' '
 	url=https://example.org/st/twilio &&

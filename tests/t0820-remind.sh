@@ -184,20 +184,45 @@ test_expect_success 'SMTP 4xx is retried later, 5xx fails for good' '
 	rm smtp/reply
 '
 
-test_expect_success 'the weekly digest: one message per person listing all their shifts' '
+test_expect_success 'the weekly digest: one message per person with two shifts or more, listing them' '
 	st-event add-shift 1 --start "2099-11-04 10:00" --end "2099-11-04 12:00" >a &&
 	st-event add-shift 1 --start "2099-11-06 10:00" --end "2099-11-06 12:00" >b &&
+	st-event add-shift 1 --start "2099-11-04 14:00" --end "2099-11-04 16:00" >c &&
 	st-event rsvp "$(cat a)" 2 >/dev/null && st-event rsvp "$(cat b)" 2 >/dev/null &&
-	st-event rsvp "$(cat a)" 4 >/dev/null &&
+	st-event rsvp "$(cat c)" 2 >/dev/null &&
+	st-event rsvp "$(cat a)" 4 >/dev/null && st-event rsvp "$(cat b)" 4 >/dev/null &&
+	st-event rsvp "$(cat c)" 4 >/dev/null &&
+	st-event rsvp "$(cat a)" 1 >/dev/null &&
 	$R --rules none --now "2099-11-01 12:00" >/dev/null &&
 	$R --rules none --now "2099-11-02 08:59" --explain >ex && test_must_fail grep "digest" ex &&
 	$R --rules none --now "2099-11-02 09:03" --explain >ex &&
 	[ "$(grep -c "remind:digest:.*,queued," ex)" = 2 ] &&
 	test_grep "remind:digest:contact=2:at=2099-11-02T14:00:00Z:ch=email,queued" ex &&
 	test_grep "remind:digest:contact=4:at=2099-11-02T14:00:00Z:ch=sms,queued" ex &&
+	test_grep "remind:digest:contact=1:at=2099-11-02T14:00:00Z,skipped,one shift" ex &&
 	q "SELECT body FROM messages WHERE idem_key LIKE \"remind:digest:contact=4:%\"" >sms &&
-	test_grep "2099-11-04 10:00 Canvass" sms &&
+	test_grep "2099-11-04 10:00 Canvass, Flatbush; 2099-11-04 14:00 Canvass, Flatbush; 2099-11-06 10:00 Canvass" sms &&
 	$R --rules none --now "2099-11-02 09:08" --explain >ex && test_must_fail grep ",queued," ex
+'
+
+test_expect_success 'what a digest listed gets one day-before reminder per person and day; 2 hours before stays per shift' '
+	$R --now "2099-11-03 10:01" --explain >ex &&
+	test_grep "remind:day:contact=2:kind=email-1d:day=2099-11-04:ch=email,queued" ex &&
+	test_grep "remind:rsvp=$(q "SELECT id FROM rsvps WHERE contact_id = 1 AND shift_id = $(cat a)"):kind=email-1d:.*,queued" ex &&
+	[ "$(grep -c ",queued," ex)" = 2 ] &&
+	$R --now "2099-11-03 14:01" --explain >ex && test_must_fail grep ",queued," ex &&
+	$R --now "2099-11-03 18:01" --explain >ex &&
+	test_grep "remind:day:contact=2:kind=sms-eve1800:day=2099-11-04:ch=sms,skipped,phone cannot" ex &&
+	test_grep "remind:day:contact=4:kind=sms-eve1800:day=2099-11-04:ch=sms,queued" ex &&
+	[ "$(grep -c ",queued," ex)" = 2 ] &&
+	q "SELECT body FROM messages WHERE idem_key = \"remind:day:contact=4:kind=sms-eve1800:day=2099-11-04:ch=sms\"" >sms &&
+	test_grep "your shifts on 2099-11-04: 2099-11-04 10:00 Canvass, Flatbush; 2099-11-04 14:00 Canvass, Flatbush. Reply 1" sms &&
+	[ "$(q "SELECT count(*) FROM remind_asks a JOIN messages m ON m.id = a.message_id WHERE m.idem_key LIKE \"remind:day:contact=4:%\"")" = 2 ] &&
+	$R --now "2099-11-04 08:01" --explain >ex &&
+	[ "$(grep -c "kind=sms-2h.*,skipped,quiet hours" ex)" = 2 ] &&
+	$R --now "2099-11-04 12:01" --explain >ex &&
+	test_grep "remind:rsvp=$(q "SELECT id FROM rsvps WHERE contact_id = 4 AND shift_id = $(cat c)"):kind=sms-2h:.*,queued" ex &&
+	[ "$(grep -c ",queued," ex)" = 1 ]
 '
 
 test_done

@@ -37,6 +37,28 @@ int st_rsvp_link(const char *base, const char *action, const char *token, struct
 int st_rsvp_token_apply(sqlite3 *db, const struct st_token_key *k, const char *action,
     const char *token, time_t now, long *rsvp, const char **result, struct st_error *err);
 
+/* Confirm or cancel RSVP rsvp (action "confirm" or "cancel"), as a link or
+ * a text answer asks: a confirmed "maybe" becomes a "yes" (a waitlisted RSVP
+ * keeps its place); a cancelled one gives its place to the waitlist.
+ * *result gets "confirmed", "cancelled" or "already cancelled". A cancelled
+ * RSVP cannot be confirmed and a cancelled shift refuses both (ST_EXIT_DATA). */
+int st_rsvp_act(sqlite3 *db, long rsvp, const char *action, const char **result,
+    struct st_error *err);
+
+/* An answer (action "confirm" or "cancel", st_text_rsvp_answer) that
+ * contact sent in the incoming message in, arrived at at (UTC ISO 8601): it
+ * applies to the RSVPs of the latest text st-remind sent them that asked for
+ * one (remind_asks) and has gone out, whose shifts have not started and are
+ * still live; each is confirmed or cancelled (st_rsvp_act) and an
+ * acknowledgement is queued to them from templates (answer-confirm.sms,
+ * answer-cancel.sms in their language; templates is an override directory
+ * or NULL), keyed answer:PROVIDER:ID so once per incoming message. Returns 1
+ * if it applied, 0 if no text asked (nothing done), -1 and err. Call it in
+ * the caller's transaction. */
+struct st_inbound;
+int st_rsvp_text_answer(sqlite3 *db, const struct st_inbound *in, long contact,
+    const char *action, const char *templates, const char *at, struct st_error *err);
+
 /* Settings of st-remind: a "key = value" file that must belong to the user
  * and be readable by nobody else ($ST_REMIND_CONFIG, else
  * $XDG_CONFIG_HOME/st/remind.conf or ~/.config/st/remind.conf if it exists),
@@ -106,8 +128,11 @@ struct st_remind_stats {
  * the last tick, a confirmation with an invite (new), an update (the shift
  * moved: same UID, SEQUENCE + 1) or a cancellation (METHOD:CANCEL); for each
  * rule, the reminders whose moment has come (at most grace ago, before the
- * shift starts, and not before the RSVP was made); the digests whose moment
- * has come. Every message is queued in the outbox under an idempotency key
+ * shift starts, and not before the RSVP was made), reading only the shifts
+ * whose reminders may be due; the digests whose moment has come, to people
+ * with two shifts or more in the window, after which the day-before
+ * reminders of the shifts a digest listed are one message per person, rule
+ * and local day (remind:day:...). Every message is queued in the outbox under an idempotency key
  * (remind:rsvp=ID:kind=KIND...), so it is queued once however often and
  * however concurrently ticks run. Returns 0, or -1 and err. */
 int st_remind_tick(sqlite3 *db, const struct st_remind_opts *o, struct st_remind_stats *s,

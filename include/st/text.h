@@ -40,17 +40,33 @@ enum st_keyword { ST_KW_NONE, ST_KW_STOP, ST_KW_START, ST_KW_HELP };
  * UNSTOP; HELP, INFO. */
 enum st_keyword st_text_keyword(const char *body);
 
+/* The answer a whole message gives to a text that asked for one, ignoring
+ * case and surrounding blanks: "confirm" for 1, YES, Y, SI or SÍ, "cancel"
+ * for 2 or NO, else NULL. */
+const char *st_text_rsvp_answer(const char *body);
+
+/* The message template LANG/NAME (such as "es/reminder.sms"): the file in
+ * dir (may be NULL) if there is one, else the built-in one (share/templates);
+ * a language with neither falls back to English. A copy to free, or NULL. */
+char *st_template_text(const char *dir, const char *lang, const char *name);
+
+/* st_template_render for a template from a file: without the trailing line
+ * breaks, which are the file's and not the message's. */
+int st_template_file_render(const char *tmpl, const char *(*lookup)(void *ctx, const char *name),
+    void *ctx, struct st_buf *out, struct st_error *err);
+
 /* Parse sending hours "HH:MM-HH:MM" into minutes of the day. 0 or -1. */
 int st_hours_parse(const char *s, int *start, int *end);
 
 /* Settings of the text line. The environment (TWILIO_ACCOUNT_SID,
  * TWILIO_AUTH_TOKEN, ST_TWILIO_BASE_URL, ST_TEXT_FROM) overrides the config
  * file, a "key = value" file (account_sid, auth_token, base_url, from,
- * hours, tz, help_reply, webhook_url, status_callback) that must belong to
- * the user and be readable by nobody else. */
+ * hours, tz, help_reply, webhook_url, status_callback, templates) that must
+ * belong to the user and be readable by nobody else; ST_TEMPLATES overrides
+ * templates. */
 struct st_text_config {
 	char *account_sid, *auth_token, *base_url, *from, *hours, *tz, *help_reply, *webhook_url,
-	    *status_callback;
+	    *status_callback, *templates;
 };
 
 /* Load settings from path (NULL: $ST_TEXT_CONFIG, else
@@ -103,13 +119,22 @@ struct st_inbound {
 	const char *at;             /* UTC ISO time it arrived, NULL: now */
 };
 
+/* How incoming messages are acted on. */
+struct st_receive_opts {
+	const char *help_reply;     /* queued to a HELP word; NULL: none */
+	const char *templates;      /* override directory for answers; NULL: built in */
+};
+
 /* Record an incoming message (once: by provider id) in the thread of the
  * contact with its number, making a contact for an unknown number; act on
- * its keyword: STOP words opt the contact out of the channel, START words
- * back in, HELP words queue help_reply (if not NULL) to them. Returns 1 if it
- * was new, 0 if already recorded, -1 and err. *kw (may be NULL) gets the
- * keyword. */
-int st_text_receive(sqlite3 *db, const struct st_inbound *in, const char *help_reply,
+ * it: an answer (st_text_rsvp_answer) from a contact not opted out of the
+ * channel, to a text of st-remind that asked for one, confirms or cancels
+ * its RSVPs (st_rsvp_text_answer) and is no keyword; otherwise STOP words
+ * opt the contact out of the channel, START words (YES among them) back in,
+ * HELP words queue ro->help_reply (if set) to them. ro may be NULL. Returns
+ * 1 if it was new, 0 if already recorded, -1 and err. *kw (may be NULL)
+ * gets the keyword acted on. */
+int st_text_receive(sqlite3 *db, const struct st_inbound *in, const struct st_receive_opts *ro,
     enum st_keyword *kw, struct st_error *err);
 
 /* Record the provider's status for a message it sent (never going back:

@@ -4,12 +4,16 @@ smtpd.py DIR: listen on a free port (written to DIR/port), save each message
 it accepts as DIR/mail/N.eml with its envelope in DIR/mail/N.json. While the
 file DIR/reply holds a status line ("451 try later", "550 no such user"), every
 DATA is answered with it instead. With DIR/auth holding "user:password", AUTH
-PLAIN/LOGIN is required and checked (plain text allowed: loopback only)."""
+PLAIN/LOGIN is required and checked (plain text allowed: loopback only);
+DIR/auth-only names the one mechanism offered (LOGIN or PLAIN). With
+DIR/cert.pem and DIR/key.pem, TLS: STARTTLS is required before anything
+(and AUTH), or, with DIR/smtps, the connection is TLS from the start."""
 import asyncio
 import json
 import os
 import signal
 import socket
+import ssl
 import sys
 
 from aiosmtpd.controller import Controller
@@ -45,13 +49,31 @@ def authenticator(server, session, envelope, mechanism, auth_data):
         user, pw = f.read().strip().split(':', 1)
     ok = isinstance(auth_data, LoginPassword) and \
         auth_data.login.decode() == user and auth_data.password.decode() == pw
-    return AuthResult(success=ok)
+    # handled=False: aiosmtpd answers a failure (535) itself.
+    return AuthResult(success=ok, handled=False)
 
 
-need_auth = os.path.exists(os.path.join(DIR, 'auth'))
+def path(name):
+    return os.path.join(DIR, name)
+
+
+need_auth = os.path.exists(path('auth'))
+tls = None
+if os.path.exists(path('cert.pem')):
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(path('cert.pem'), path('key.pem'))
 kw = {}
 if need_auth:
-    kw = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+    kw = dict(authenticator=authenticator, auth_required=True, auth_require_tls=tls is not None)
+    if os.path.exists(path('auth-only')):
+        only = open(path('auth-only')).read().strip()
+        kw['auth_exclude_mechanism'] = [m for m in ('LOGIN', 'PLAIN') if m != only]
+if tls and os.path.exists(path('smtps')):
+    # aiosmtpd does not count TLS from the start as TLS for AUTH; it is.
+    kw['ssl_context'] = tls
+    kw['auth_require_tls'] = False
+elif tls:
+    kw.update(tls_context=tls, require_starttls=True)
 # aiosmtpd's controller connects to its own port to start: pick a free one first.
 probe = socket.socket()
 probe.bind(('127.0.0.1', 0))

@@ -135,6 +135,21 @@ main(void)
 	ok(st_text_keyword("unstop") == ST_KW_START && st_text_keyword("YES") == ST_KW_START,
 	    "UNSTOP and YES");
 	ok(st_text_keyword("info") == ST_KW_HELP, "INFO");
+	ok(st_text_keyword("  ") == ST_KW_NONE && st_text_keyword("STOP STOP") == ST_KW_NONE,
+	    "blank and two words are no keyword");
+
+	/* Answers to a text that asked for one. */
+	is_str(st_text_rsvp_answer(" 1 "), "confirm", "1 confirms");
+	is_str(st_text_rsvp_answer("yes\n"), "confirm", "yes confirms");
+	is_str(st_text_rsvp_answer("Y"), "confirm", "Y confirms");
+	is_str(st_text_rsvp_answer("si"), "confirm", "si confirms");
+	is_str(st_text_rsvp_answer("S\xc3\x8d"), "confirm", "S\xc3\x8d confirms");
+	is_str(st_text_rsvp_answer("s\xc3\xad"), "confirm", "s\xc3\xad confirms");
+	is_str(st_text_rsvp_answer("2"), "cancel", "2 cancels");
+	is_str(st_text_rsvp_answer(" No "), "cancel", "No cancels");
+	ok(st_text_rsvp_answer("yes please") == NULL && st_text_rsvp_answer("12") == NULL &&
+	    st_text_rsvp_answer("") == NULL && st_text_rsvp_answer("nope") == NULL,
+	    "anything else is no answer");
 	ok(st_text_has_optout("Reply STOP to opt out"), "opt-out wording");
 	ok(st_text_has_optout("Responde ALTO"), "Spanish opt-out wording");
 	ok(!st_text_has_optout("Don't stopover"), "stopover is not STOP");
