@@ -1281,12 +1281,8 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	prep_free(&p);
 	if (rc < 0)
 		goto fail;
-	if (m.bulk) {
-		/* The index builds sort with a second thread (the reader has ended). */
-		sqlite3_exec(db, "PRAGMA threads = 2", NULL, NULL, NULL);
-		if (restore_indexes(&m, &si) < 0)
-			goto fail;
-	}
+	if (m.bulk && restore_indexes(&m, &si) < 0)
+		goto fail;
 	if (st_import_batch_finish(db, m.import_id, res, o->rejects, "PRAGMA analysis_limit = 0; "
 	    "ANALYZE contacts; ANALYZE contact_tags", err) < 0)
 		goto fail;
