@@ -232,28 +232,22 @@ cli_output_open(struct cli_output *o, const char *path)
 void
 cli_output_commit(struct cli_output *o)
 {
+	int e = 0;
+
 	forget(o);
 	if (o->fp == NULL)
 		return;
-	if (fflush(o->fp) != 0 || ferror(o->fp) || (o->tmp && fsync(fileno(o->fp)) != 0)) {
-		int e = errno;
-
-		cli_output_abort(o);
-		cli_die(ST_EXIT_FAIL, "cannot write '%s': %s", o->path, strerror(e));
-	}
-	if (fclose(o->fp) != 0) {
-		int e = errno;
-
-		o->fp = NULL;
+	/* A device or pipe is not synced (it cannot be), nor renamed. */
+	if (fflush(o->fp) != 0 || ferror(o->fp) || (o->tmp && fsync(fileno(o->fp)) != 0))
+		e = errno ? errno : EIO;
+	if (fclose(o->fp) != 0 && e == 0)
+		e = errno;
+	o->fp = NULL;
+	if (e == 0 && o->tmp && rename(o->tmp, o->path) != 0)
+		e = errno;
+	if (e) {
 		if (o->tmp)
 			unlink(o->tmp);
-		cli_die(ST_EXIT_FAIL, "cannot write '%s': %s", o->path, strerror(e));
-	}
-	o->fp = NULL;
-	if (o->tmp && rename(o->tmp, o->path) != 0) {
-		int e = errno;
-
-		unlink(o->tmp);
 		cli_die(ST_EXIT_FAIL, "cannot write '%s': %s", o->path, strerror(e));
 	}
 	free(o->tmp);

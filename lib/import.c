@@ -68,10 +68,10 @@ struct imp {
 	struct st_buf norm, extra_buf;  /* a contact read back (load_contact) */
 };
 
-/* The reader thread's side: it normalizes each row and encodes its other
- * columns as JSON (SQLite's json_object, in a database of its own) while the
- * caller writes the rows before it. */
-struct prep {
+/* The preparing thread's side (see st/rowpipe.h): it normalizes each row and
+ * encodes its other columns as JSON (SQLite's json_object, in a database of
+ * its own) while the caller writes the rows before it. */
+struct rowprep {
 	const struct imp *m;        /* the mapping, read only */
 	sqlite3 *jdb;
 	sqlite3_stmt **json_k;      /* SELECT json_object(...), by number of pairs */
@@ -356,7 +356,7 @@ bind_row(struct imp *m, struct stmt *s, sqlite3_int64 id)
 
 /* The row's extra pairs as a JSON object (built by SQLite), appended to out. */
 static int
-encode_extra(struct prep *p, struct st_buf *out, struct st_error *err)
+encode_extra(struct rowprep *p, struct st_buf *out, struct st_error *err)
 {
 	sqlite3_stmt *st = p->json_k[p->nextra];
 	size_t i;
@@ -454,7 +454,7 @@ st_import_trim(const char *s, size_t len, size_t *outlen)
 }
 
 static void
-add_extra(struct prep *p, size_t col, const char *s, size_t len)
+add_extra(struct rowprep *p, size_t col, const char *s, size_t len)
 {
 	s = st_import_trim(s, len, &len);
 	if (len == 0)
@@ -468,7 +468,7 @@ add_extra(struct prep *p, size_t col, const char *s, size_t len)
 /* Normalize the row into p->val and the extra pairs: NULL if it can be
  * imported, else why not (in reason). */
 static const char *
-normalize_row(struct prep *p, const struct st_csv_row *row, char *reason, size_t size)
+normalize_row(struct rowprep *p, const struct st_csv_row *row, char *reason, size_t size)
 {
 	const struct imp *m = p->m;
 	size_t i, need = 0;
@@ -518,13 +518,13 @@ normalize_row(struct prep *p, const struct st_csv_row *row, char *reason, size_t
 	return reason;
 }
 
-/* On the reader thread: a row, encoded for decode_row. Either 'R' and why it
+/* On the preparing thread: a row, encoded for decode_row. Either 'R' and why it
  * is rejected, or 'K', its hash, each field (a 32-bit length, -1 for none,
  * and the value with a NUL) and its extra columns as JSON. */
 static int
 encode_row(void *arg, const struct st_csv_row *row, struct st_buf *out, struct st_error *err)
 {
-	struct prep *p = arg;
+	struct rowprep *p = arg;
 	char reason[512];
 	int f;
 
@@ -703,22 +703,25 @@ compare(struct imp *m, sqlite3_int64 id, uint64_t *mask, int *extra_changed, int
 
 /* The UPDATE of contacts that sets the fields in mask (as merged) and the
  * row's hash: one statement for each set of fields, as an UPDATE only
- * rewrites the indexes of the columns it sets. */
+ * rewrites the indexes of the columns it sets. Past the cache's last place,
+ * which is kept for it, the statement that sets every field serves: setting
+ * an unchanged field to its merged value changes nothing. */
 static struct stmt *
-update_stmt(struct imp *m, uint64_t mask, struct stmt *once)
+update_stmt(struct imp *m, uint64_t mask)
 {
+	const uint64_t all = ((uint64_t)1 << NF) - 1;
 	struct st_buf sql = { 0 };
-	struct stmt *s = once;
+	struct stmt *s;
 	size_t i;
-	int f;
+	int f, rc;
 
 	for (i = 0; i < m->nupd; i++)
 		if (m->upd[i].mask == mask)
 			return &m->upd[i].s;
-	if (m->nupd < sizeof(m->upd) / sizeof(m->upd[0])) {
-		m->upd[m->nupd].mask = mask;
-		s = &m->upd[m->nupd].s;
-	}
+	if (m->nupd >= sizeof(m->upd) / sizeof(m->upd[0]) - 1 && mask != all)
+		return update_stmt(m, all);
+	m->upd[m->nupd].mask = mask;
+	s = &m->upd[m->nupd].s;
 	st_buf_adds(&sql, "UPDATE contacts AS c SET ");
 	for (f = 0; f < NF; f++) {
 		if (!(mask & ((uint64_t)1 << f)))
@@ -728,13 +731,11 @@ update_stmt(struct imp *m, uint64_t mask, struct stmt *once)
 		st_buf_adds(&sql, ", ");
 	}
 	st_buf_adds(&sql, "src_hash = :hash, last_import = :import, updated_at = :now WHERE id = :id");
-	if (prep(m, s, sql.s) < 0)
-		s = NULL;
+	rc = prep(m, s, sql.s);
 	st_buf_free(&sql);
-	if (s == NULL)
+	if (rc < 0)
 		return NULL;
-	if (s != once)
-		m->nupd++;
+	m->nupd++;
 	return s;
 }
 
@@ -744,7 +745,7 @@ static int
 write_merge(struct imp *m, sqlite3_int64 id, uint64_t mask, int extra_changed, int has_extra,
     const struct st_csv_row *row)
 {
-	struct stmt once = { 0 }, *upd;
+	struct stmt *upd;
 	sqlite3_stmt *st;
 	int logged, rc;
 
@@ -752,11 +753,10 @@ write_merge(struct imp *m, sqlite3_int64 id, uint64_t mask, int extra_changed, i
 	if (step_done(m, m->log.st, "cannot record a change") < 0)
 		return -1;
 	logged = sqlite3_changes(m->db) > 0;
-	if ((upd = update_stmt(m, mask, &once)) == NULL)
+	if ((upd = update_stmt(m, mask)) == NULL)
 		return -1;
 	bind_row(m, upd, id);
 	rc = step_write(m, upd->st, row);
-	sqlite3_finalize(once.st);
 	if (rc > 0 && logged) {
 		/* Rejected: a statement undoes itself; the log entry made for it goes. */
 		sqlite3_bind_int64(m->unlog, 1, m->import_id);
@@ -1145,7 +1145,7 @@ set_journal(sqlite3 *db, const char *mode)
 }
 
 static int
-prep_open(struct prep *p, const struct imp *m, struct st_error *err)
+prep_open(struct rowprep *p, const struct imp *m, struct st_error *err)
 {
 	p->m = m;
 	p->val = st_xcalloc((size_t)NF, sizeof(*p->val));
@@ -1161,7 +1161,7 @@ prep_open(struct prep *p, const struct imp *m, struct st_error *err)
 }
 
 static void
-prep_free(struct prep *p)
+prep_free(struct rowprep *p)
 {
 	size_t i;
 
@@ -1214,7 +1214,7 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 {
 	struct imp m = { 0 };
 	struct saved_index si = { 0 };
-	struct prep p = { 0 };
+	struct rowprep p = { 0 };
 	struct st_rowpipe *pipe = NULL;
 	struct st_csv_row *row;
 	const char *data;
