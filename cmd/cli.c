@@ -61,6 +61,12 @@ cli_usage_error(const char *usage, const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarn(fmt, ap);
 	va_end(ap);
+	cli_usage_exit(usage);
+}
+
+void
+cli_usage_exit(const char *usage)
+{
 	fputs(usage, stderr);
 	fprintf(stderr, "try '%s --help' for more information\n", cli_name);
 	exit(ST_EXIT_USAGE);

@@ -23,6 +23,8 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 /* Print err and exit with its status. */
 void cli_die_err(const struct st_error *err) __attribute__((noreturn));
+/* The usage text and a hint on stderr, then exit 2 (getopt has said what is wrong). */
+void cli_usage_exit(const char *usage) __attribute__((noreturn));
 /* A usage error: the message, the usage text and a hint, then exit 2. */
 void cli_usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));

@@ -124,9 +124,7 @@ main(int argc, char **argv)
 			cli_list_options(longopts, shortopts);
 			return 0;
 		default:
-			fputs(usage, stderr);
-			fprintf(stderr, "try '%s --help' for more information\n", cli_name);
-			return ST_EXIT_USAGE;
+			cli_usage_exit(usage);
 		}
 	}
 	if (optind < argc)

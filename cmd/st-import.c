@@ -358,9 +358,7 @@ main(int argc, char **argv)
 			printf("st-import %s\n", ST_VERSION);
 			return 0;
 		default:
-			fputs(usage, stderr);
-			fprintf(stderr, "try '%s --help' for more information\n", cli_name);
-			return ST_EXIT_USAGE;
+			cli_usage_exit(usage);
 		}
 	}
 	if (o.csv.columns && !o.csv.no_header)

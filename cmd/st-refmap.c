@@ -482,9 +482,7 @@ main(int argc, char **argv)
 			cli_list_subs(subs, sizeof(subs) / sizeof(subs[0]));
 			return 0;
 		default:
-			fputs(usage, stderr);
-			fprintf(stderr, "try '%s --help' for more information\n", cli_name);
-			return ST_EXIT_USAGE;
+			cli_usage_exit(usage);
 		}
 	}
 	sub = cli_subcommand(usage, subs, sizeof(subs) / sizeof(subs[0]), argc, argv, longopts,
