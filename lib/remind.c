@@ -905,11 +905,19 @@ eve_open(struct tick *k, int minute, time_t *lo, time_t *hi, struct st_error *er
 {
 	const struct st_remind_opts *o = k->o;
 	sqlite3_stmt *st;
+	char from[21], to[21];
 	int rc, open = 0;
 
-	if ((st = st_db_prepare(k->db, "SELECT DISTINCT tz FROM events WHERE status = 'active'",
-	    err)) == NULL)
+	/* The zones of the shifts of the next three days (an index range on the
+	 * start): the range below never reaches past them. */
+	st_time_utc(o->now, from);
+	st_time_utc(o->now + 3 * 86400, to);
+	if ((st = st_db_prepare(k->db, "SELECT DISTINCT e.tz FROM shifts s JOIN events e ON "
+	    "e.id = s.event_id WHERE s.starts_at > ?1 AND s.starts_at <= ?2 AND s.status = 'active' "
+	    "AND e.status = 'active'", err)) == NULL)
 		return -1;
+	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *zone = (const char *)sqlite3_column_text(st, 0);
 		int back;
@@ -1148,7 +1156,6 @@ st_remind_tick(sqlite3 *db, const struct st_remind_opts *o, struct st_remind_sta
 {
 	struct tick k = { 0 };
 	const char *at = o->mail_from ? strchr(o->mail_from, '@') : NULL;
-	int rc;
 
 	memset(s, 0, sizeof(*s));
 	k.db = db;
@@ -1167,6 +1174,5 @@ st_remind_tick(sqlite3 *db, const struct st_remind_opts *o, struct st_remind_sta
 		st_db_rollback(db);
 		return 0;
 	}
-	rc = st_db_commit(db, err);
-	return rc;
+	return st_db_commit(db, err);
 }

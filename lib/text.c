@@ -240,22 +240,23 @@ whole_word(const char *body, const char *const *words)
 enum st_keyword
 st_text_keyword(const char *body)
 {
-	static const char *const words[] = { "STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT",
-		"CANCEL", "REVOKE", "OPTOUT", "START", "YES", "UNSTOP", "HELP", "INFO", NULL };
-	int i = whole_word(body, words);
+	static const char *const stop[] = { "STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT",
+		"CANCEL", "REVOKE", "OPTOUT", NULL };
+	static const char *const start[] = { "START", "YES", "UNSTOP", NULL };
+	static const char *const help[] = { "HELP", "INFO", NULL };
 
-	return i < 0 ? ST_KW_NONE : i < 8 ? ST_KW_STOP : i < 11 ? ST_KW_START : ST_KW_HELP;
+	return whole_word(body, stop) >= 0 ? ST_KW_STOP : whole_word(body, start) >= 0 ?
+	    ST_KW_START : whole_word(body, help) >= 0 ? ST_KW_HELP : ST_KW_NONE;
 }
 
 const char *
 st_text_rsvp_answer(const char *body)
 {
 	/* SÍ in either case: strcasecmp folds ASCII only. */
-	static const char *const words[] = { "1", "YES", "Y", "SI", "S\xc3\x8d", "S\xc3\xad", "2",
-		"NO", NULL };
-	int i = whole_word(body, words);
+	static const char *const yes[] = { "1", "YES", "Y", "SI", "S\xc3\x8d", "S\xc3\xad", NULL };
+	static const char *const no[] = { "2", "NO", NULL };
 
-	return i < 0 ? NULL : i < 6 ? "confirm" : "cancel";
+	return whole_word(body, yes) >= 0 ? "confirm" : whole_word(body, no) >= 0 ? "cancel" : NULL;
 }
 
 extern const char *const st_templates[][2];
