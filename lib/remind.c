@@ -602,6 +602,36 @@ queue_text(struct tick *k, const struct rsvp *r, const char *body, const char *k
 	return 0;
 }
 
+/* A message to r's contact on channel from the templates NAME.subject and
+ * NAME.email, or NAME.sms, without an invite (a digest, a day's reminder, or
+ * the text of a confirmation, reminder, update or cancellation). */
+static int
+send_list(struct tick *k, const struct rsvp *r, const char *name, const char *channel,
+    struct fields *f, const char *key, const char *zone, time_t from, const char *why,
+    const long *ids, int n, struct st_error *err)
+{
+	struct st_buf subj = { 0 }, body = { 0 };
+	char tmpl[64];
+	int rc;
+
+	if (strcmp(channel, "email") == 0) {
+		snprintf(tmpl, sizeof(tmpl), "%s.subject", name);
+		if ((rc = render(k, r->lang, tmpl, f, &subj, err)) == 0) {
+			snprintf(tmpl, sizeof(tmpl), "%s.email", name);
+			rc = render(k, r->lang, tmpl, f, &body, err);
+		}
+		if (rc == 0)
+			rc = queue_mail(k, r, subj.s, body.s, NULL, NULL, key, why, err);
+	} else {
+		snprintf(tmpl, sizeof(tmpl), "%s.sms", name);
+		if ((rc = render(k, r->lang, tmpl, f, &body, err)) == 0)
+			rc = queue_text(k, r, body.s, key, zone, from, why, ids, n, err);
+	}
+	st_buf_free(&subj);
+	st_buf_free(&body);
+	return rc;
+}
+
 /* The e-mail and the text of one kind (confirm, reminder, update, cancel)
  * for r; which says which channels ("email", "sms", or NULL for both). */
 static int
@@ -610,7 +640,7 @@ send_kind(struct tick *k, const struct rsvp *r, const char *kind, const char *wh
     struct st_error *err)
 {
 	const struct st_remind_opts *o = k->o;
-	struct st_buf subj = { 0 }, text = { 0 }, sms = { 0 }, ics = { 0 }, confirm = { 0 },
+	struct st_buf subj = { 0 }, text = { 0 }, ics = { 0 }, confirm = { 0 },
 	    cancel = { 0 }, cline = { 0 }, xline = { 0 }, mkey = { 0 }, tkey = { 0 }, name = { 0 };
 	struct fields f = { 0 };
 	char when[32], tmpl[64];
@@ -677,17 +707,13 @@ send_kind(struct tick *k, const struct rsvp *r, const char *kind, const char *wh
 			rc = queue_mail(k, r, subj.s, text.s, method ? ics.s : NULL, method, mkey.s, why,
 			    err);
 	}
-	if (rc == 0 && txt) {
-		snprintf(tmpl, sizeof(tmpl), "%s.sms", kind);
-		/* Its answer (1 or 2) goes to this RSVP; a cancellation asks none. */
-		if ((rc = render(k, r->lang, tmpl, &f, &sms, err)) == 0)
-			rc = queue_text(k, r, sms.s, tkey.s, zone, from, why, &r->id,
-			    strcmp(kind, "cancel") != 0, err);
-	}
+	/* Its answer (1 or 2) goes to this RSVP; a cancellation asks none. */
+	if (rc == 0 && txt)
+		rc = send_list(k, r, kind, "sms", &f, tkey.s, zone, from, why, &r->id,
+		    strcmp(kind, "cancel") != 0, err);
 done:
 	st_buf_free(&subj);
 	st_buf_free(&text);
-	st_buf_free(&sms);
 	st_buf_free(&ics);
 	st_buf_free(&confirm);
 	st_buf_free(&cancel);
@@ -710,35 +736,6 @@ shift_line(struct tick *k, const struct rsvp *r, struct st_buf *list, struct st_
 	st_buf_printf(list, "- %s (%s): %s%s%s\n", when, r->tz, r->title, r->location ? ", " : "",
 	    r->location ? r->location : "");
 	st_buf_printf(shortl, "%s%s %s", n ? "; " : "", when, r->title);
-}
-
-/* A list message (digest, day) to r's contact on channel, from the templates
- * NAME.subject and NAME.email, or NAME.sms. */
-static int
-send_list(struct tick *k, const struct rsvp *r, const char *name, const char *channel,
-    struct fields *f, const char *key, const char *zone, time_t from, const char *why,
-    const long *ids, int n, struct st_error *err)
-{
-	struct st_buf subj = { 0 }, body = { 0 };
-	char tmpl[64];
-	int rc;
-
-	if (strcmp(channel, "email") == 0) {
-		snprintf(tmpl, sizeof(tmpl), "%s.subject", name);
-		if ((rc = render(k, r->lang, tmpl, f, &subj, err)) == 0) {
-			snprintf(tmpl, sizeof(tmpl), "%s.email", name);
-			rc = render(k, r->lang, tmpl, f, &body, err);
-		}
-		if (rc == 0)
-			rc = queue_mail(k, r, subj.s, body.s, NULL, NULL, key, why, err);
-	} else {
-		snprintf(tmpl, sizeof(tmpl), "%s.sms", name);
-		if ((rc = render(k, r->lang, tmpl, f, &body, err)) == 0)
-			rc = queue_text(k, r, body.s, key, zone, from, why, ids, n, err);
-	}
-	st_buf_free(&subj);
-	st_buf_free(&body);
-	return rc;
 }
 
 static int
