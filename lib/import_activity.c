@@ -1188,20 +1188,25 @@ flush(struct act *a)
 /* How the row finds its contact: 0 by its keys, in flush with the rows
  * staged with it; 1 at once, by row_contact (a contact id, keys that name
  * nobody or that a new contact would not keep as they are, or no bulk path).
- * Such a row must see the people the staged rows add, so they go first. */
+ * Such a row must see the people the staged rows add, so they go first. A
+ * contact id found here is *found (row_contact need not look again). */
 static int
-contact_route(struct act *a)
+contact_route(struct act *a, long *found)
 {
 	long id;
+	int rc;
 
 	if (a->chunk == 0)
 		return 1;
 	if (a->v[AF_CONTACT]) {
 		/* Contacts are never removed during an import: one found stays found. */
-		if (a->staged > 0 && st_parse_long(a->v[AF_CONTACT], 1, 0x7fffffffffffL, &id) == 0 &&
-		    lookup(a, "SELECT id FROM contacts WHERE id = ?1", NULL, id, 0, &id) == 0 &&
-		    flush(a) < 0)
-			return -1;
+		if (a->staged > 0 && st_parse_long(a->v[AF_CONTACT], 1, 0x7fffffffffffL, &id) == 0) {
+			rc = lookup(a, "SELECT id FROM contacts WHERE id = ?1", NULL, id, 0, &id);
+			if (rc == 1)
+				*found = id;
+			else if (rc == 0 && flush(a) < 0)
+				return -1;
+		}
 		return 1;
 	}
 	row_keys(a);
@@ -1262,7 +1267,6 @@ stage_row(struct act *a, const struct arow *r)
 		return st_error_db(a->err, a->db, "cannot stage a row");
 	}
 	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
 	a->staged++;
 	a->deferred = 1;
 	return 0;
@@ -1346,14 +1350,14 @@ import_row(struct act *a, const struct st_csv_row *row)
 			rc = cancel_row(a, "shifts", shift);
 	} else {
 		struct arow r;
-		int route = contact_route(a);
+		int route = contact_route(a, &contact);
 
 		if (route < 0)
 			return -1;
 		/* A flush wrote rows of its own: the row starts here. */
 		row_start(a);
 		rc = row_shift(a, &shift);
-		if (rc == 0 && route == 1)
+		if (rc == 0 && route == 1 && contact == 0)
 			rc = row_contact(a, &contact);
 		if (rc == 0)
 			rc = row_values(a, attended, &r);
