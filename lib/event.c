@@ -777,15 +777,22 @@ st_checkin_find(sqlite3 *db, long shift, const char *text, struct st_checkin_hit
 	return 0;
 }
 
+void
+st_contact_keys(const char *phone, const char *email, char p[32], char e[256], int *has_p,
+    int *has_e)
+{
+	*has_p = phone && strlen(phone) < 30 && st_phone_normalize(phone, strlen(phone), p) > 0;
+	*has_e = email && strlen(email) < 250 && st_email_normalize(email, strlen(email), e) > 0;
+}
+
 int
 st_contact_add(sqlite3 *db, const char *first, const char *last, const char *phone,
     const char *email, const char *source, long *id, struct st_error *err)
 {
 	char p[32], e[256], now[21];
-	int has_p = phone && strlen(phone) < 30 && st_phone_normalize(phone, strlen(phone), p) > 0;
-	int has_e = email && strlen(email) < 250 && st_email_normalize(email, strlen(email), e) > 0;
-	int rc;
+	int has_p, has_e, rc;
 
+	st_contact_keys(phone, email, p, e, &has_p, &has_e);
 	if (phone && !has_p)
 		return st_error_set(err, ST_EXIT_DATA, "invalid phone number '%s'", phone);
 	if (email && !has_e)

@@ -725,14 +725,11 @@ static int
 keys_storable(struct act *a)
 {
 	char p[32], e[256];
+	int has_p, has_e;
 
-	if (a->key_p && st_phone_normalize(a->key_p, strlen(a->key_p), p) <= 0)
-		return 0;
-	if (a->key_e && (strlen(a->key_e) >= 250 || st_email_normalize(a->key_e, strlen(a->key_e),
-	    e) <= 0))
-		return 0;
-	return (a->key_p || a->key_e) && (!a->key_p || strcmp(p, a->key_p) == 0) &&
-	    (!a->key_e || strcmp(e, a->key_e) == 0);
+	st_contact_keys(a->key_p, a->key_e, p, e, &has_p, &has_e);
+	return (a->key_p || a->key_e) && (!a->key_p || (has_p && strcmp(p, a->key_p) == 0)) &&
+	    (!a->key_e || (has_e && strcmp(e, a->key_e) == 0));
 }
 
 /* The contact the row is for: by contact id, else phone, else e-mail; one

@@ -145,4 +145,9 @@ int st_checkin_find(sqlite3 *db, long shift, const char *text, struct st_checkin
 int st_contact_add(sqlite3 *db, const char *first, const char *last, const char *phone,
     const char *email, const char *source, long *id, struct st_error *err);
 
+/* The keys st_contact_add stores for phone and email (either may be NULL):
+ * normalized into p and e, with *has_p / *has_e 1 for each given and valid. */
+void st_contact_keys(const char *phone, const char *email, char p[32], char e[256], int *has_p,
+    int *has_e);
+
 #endif
