@@ -18,6 +18,7 @@
 
 #define COL_EXTRA (-1)
 #define COL_SKIP (-2)
+#define NJSON 64      /* JSON statements kept by set of columns */
 #define NF ((int)st_ncontact_fields)
 
 /* A prepared statement with the positions of its named parameters. */
@@ -75,9 +76,17 @@ struct rowprep {
 	const struct imp *m;        /* the mapping, read only */
 	sqlite3 *jdb;
 	sqlite3_stmt **json_k;      /* SELECT json_object(...), by number of pairs */
+	struct {                    /* ... by set of columns, with their keys bound */
+		uint64_t *cols;
+		sqlite3_stmt *st;
+	} json_set[NJSON];
+	size_t njson_set;
+	uint64_t *cols;             /* the row's set of extra columns, a bit each */
+	size_t ncolw;               /* words in a set */
 	const char **val;
 	size_t *vlen;
-	const char **ekey, **eval;  /* extra pairs */
+	size_t *ecol;               /* extra pairs: the column (so the key), in order */
+	const char **eval;
 	size_t *elen, nextra;
 	struct st_buf norm;
 	uint64_t hash;
@@ -354,28 +363,61 @@ bind_row(struct imp *m, struct stmt *s, sqlite3_int64 id)
 	bind_int(s, P_ID, id);
 }
 
-/* The row's extra pairs as a JSON object (built by SQLite), appended to out. */
+/* SELECT json_object(?, ?, ...) with n pairs of parameters. */
+static sqlite3_stmt *
+json_stmt(struct rowprep *p, size_t n, struct st_error *err)
+{
+	struct st_buf sql = { 0 };
+	sqlite3_stmt *st;
+	size_t i;
+
+	st_buf_adds(&sql, "SELECT json_object(");
+	for (i = 0; i < n; i++)
+		st_buf_adds(&sql, i ? ", ?, ?" : "?, ?");
+	st_buf_adds(&sql, ")");
+	st = st_db_prepare(p->jdb, sql.s, err);
+	st_buf_free(&sql);
+	return st;
+}
+
+/* The row's extra pairs as a JSON object (built by SQLite), appended to out.
+ * Rows tend to leave the same columns empty: a statement per set of columns
+ * keeps its keys bound, and only the values are bound each row. */
 static int
 encode_extra(struct rowprep *p, struct st_buf *out, struct st_error *err)
 {
-	sqlite3_stmt *st = p->json_k[p->nextra];
-	size_t i;
+	size_t i, j, size = p->ncolw * sizeof(*p->cols);
+	sqlite3_stmt *st = NULL;
+	int keys = 1;
 
-	if (st == NULL) {
-		struct st_buf sql = { 0 };
-
-		st_buf_adds(&sql, "SELECT json_object(");
-		for (i = 0; i < p->nextra; i++)
-			st_buf_adds(&sql, i ? ", ?, ?" : "?, ?");
-		st_buf_adds(&sql, ")");
-		st = p->json_k[p->nextra] = st_db_prepare(p->jdb, sql.s, err);
-		st_buf_free(&sql);
-		if (st == NULL)
+	memset(p->cols, 0, size);
+	for (i = 0; i < p->nextra; i++)
+		p->cols[p->ecol[i] / 64] |= (uint64_t)1 << (p->ecol[i] % 64);
+	for (j = 0; j < p->njson_set && memcmp(p->json_set[j].cols, p->cols, size) != 0; j++)
+		;
+	if (j < p->njson_set) {
+		st = p->json_set[j].st;
+		keys = 0;
+	} else if (j < NJSON) {
+		if ((st = json_stmt(p, p->nextra, err)) == NULL)
 			return -1;
+		p->json_set[j].cols = st_xmalloc(size);
+		memcpy(p->json_set[j].cols, p->cols, size);
+		p->json_set[j].st = st;
+		p->njson_set++;
 	}
+	if (st == NULL && (st = p->json_k[p->nextra]) == NULL &&
+	    (st = p->json_k[p->nextra] = json_stmt(p, p->nextra, err)) == NULL)
+		return -1;
+	/* json_object reads each argument as NUL-terminated text: a string bound
+	 * with a length is copied to add the NUL, one bound with -1 is not. Keys
+	 * are whole strings, and so are values that trimming did not shorten. */
 	for (i = 0; i < p->nextra; i++) {
-		sqlite3_bind_text(st, 2 * (int)i + 1, p->ekey[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2 * (int)i + 2, p->eval[i], (int)p->elen[i], SQLITE_STATIC);
+		if (keys)
+			sqlite3_bind_text(st, 2 * (int)i + 1, p->m->extra_key[p->ecol[i]], -1,
+			    SQLITE_STATIC);
+		sqlite3_bind_text(st, 2 * (int)i + 2, p->eval[i],
+		    p->eval[i][p->elen[i]] == '\0' ? -1 : (int)p->elen[i], SQLITE_STATIC);
 	}
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		st_error_db(err, p->jdb, "cannot encode the extra fields");
@@ -459,7 +501,7 @@ add_extra(struct rowprep *p, size_t col, const char *s, size_t len)
 	s = st_import_trim(s, len, &len);
 	if (len == 0)
 		return;
-	p->ekey[p->nextra] = p->m->extra_key[col];
+	p->ecol[p->nextra] = col;
 	p->eval[p->nextra] = s;
 	p->elen[p->nextra] = len;
 	p->nextra++;
@@ -484,14 +526,15 @@ normalize_row(struct rowprep *p, const struct st_csv_row *row, char *reason, siz
 	/* Reserve once so pointers into norm stay valid for the whole row. */
 	st_buf_reset(&p->norm);
 	st_buf_grow(&p->norm, need);
-	p->hash = m->seed;
+	/* The row's fields with their NULs, one after another (st_csv_row). */
+	p->hash = st_hash(m->seed, row->f[0],
+	    (size_t)(row->f[m->ncols - 1] + row->len[m->ncols - 1] + 1 - row->f[0]));
 	for (i = 0; i < m->ncols; i++) {
 		const char *s = row->f[i];
 		size_t len = row->len[i];
 		int n, lossy;
 		char *out;
 
-		p->hash = st_hash(p->hash, s, len + 1);
 		f = m->colfield[i];
 		if (f == COL_SKIP)
 			continue;
@@ -1153,7 +1196,9 @@ prep_open(struct rowprep *p, const struct imp *m, struct st_error *err)
 	p->m = m;
 	p->val = st_xcalloc((size_t)NF, sizeof(*p->val));
 	p->vlen = st_xcalloc((size_t)NF, sizeof(*p->vlen));
-	p->ekey = st_xcalloc(m->ncols + 1, sizeof(*p->ekey));
+	p->ecol = st_xcalloc(m->ncols + 1, sizeof(*p->ecol));
+	p->ncolw = m->ncols / 64 + 1;
+	p->cols = st_xcalloc(p->ncolw, sizeof(*p->cols));
 	p->eval = st_xcalloc(m->ncols + 1, sizeof(*p->eval));
 	p->elen = st_xcalloc(m->ncols + 1, sizeof(*p->elen));
 	p->json_k = st_xcalloc(m->ncols + 2, sizeof(*p->json_k));
@@ -1170,11 +1215,16 @@ prep_free(struct rowprep *p)
 
 	for (i = 0; p->json_k && i < p->m->ncols + 2; i++)
 		sqlite3_finalize(p->json_k[i]);
+	for (i = 0; i < p->njson_set; i++) {
+		sqlite3_finalize(p->json_set[i].st);
+		free(p->json_set[i].cols);
+	}
+	free(p->cols);
 	sqlite3_close(p->jdb);
 	free(p->json_k);
 	free(p->val);
 	free(p->vlen);
-	free(p->ekey);
+	free(p->ecol);
 	free(p->eval);
 	free(p->elen);
 	st_buf_free(&p->norm);

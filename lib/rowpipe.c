@@ -90,11 +90,16 @@ copy_row(struct st_rowpipe *p, struct batch *b, const struct st_csv_row *row)
 	r = &b->rec[b->nrec++];
 	r->n = row->n;
 	r->field = b->nf;
-	for (i = 0; i < row->n; i++) {
-		/* Fields end in a NUL already: copy it with them. */
-		b->flen[b->nf] = row->len[i];
-		b->foff[b->nf++] = b->bytes.len;
-		st_buf_add(&b->bytes, row->f[i], row->len[i] + 1);
+	if (row->n > 0) {
+		/* The fields lie one after another, each with its NUL: copy them at once. */
+		const char *first = row->f[0], *end = row->f[row->n - 1] + row->len[row->n - 1] + 1;
+		size_t at = b->bytes.len;
+
+		st_buf_add(&b->bytes, first, (size_t)(end - first));
+		for (i = 0; i < row->n; i++) {
+			b->flen[b->nf] = row->len[i];
+			b->foff[b->nf++] = at + (size_t)(row->f[i] - first);
+		}
 	}
 	r->line = row->line;
 	r->problem = row->problem;

@@ -226,17 +226,45 @@ st_cp1252_to_utf8(struct st_buf *b, const char *str, size_t len)
 	b->s[b->len] = '\0';
 }
 
+/* Little-endian load of n <= 8 bytes. */
+static uint64_t
+load_le(const unsigned char *s, size_t n)
+{
+	uint64_t w = 0;
+	size_t i;
+
+	if (n == 8) {
+		memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		w = __builtin_bswap64(w);
+#endif
+		return w;
+	}
+	for (i = 0; i < n; i++)
+		w |= (uint64_t)s[i] << (8 * i);
+	return w;
+}
+
+/* Mix a word into h: the multiply carries each bit upwards, the fold brings
+ * the high half down, so every bit of w reaches every bit of the result. */
+static uint64_t
+hash_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 32);
+}
+
 uint64_t
 st_hash(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *s = p;
-	size_t i;
 
-	for (i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
+	if (n == 0)
+		return h;
+	for (; n > 8; s += 8, n -= 8)
+		h = hash_mix(h, load_le(s, 8));
+	/* The last 1..8 bytes with their count, so "a" and "a\0" differ. */
+	return hash_mix(h, load_le(s, n) ^ ((uint64_t)n << 59));
 }
 
 void

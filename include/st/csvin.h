@@ -32,7 +32,8 @@ enum st_row_problem {
 
 struct st_csv_row {
 	size_t n;             /* number of fields */
-	char **f;             /* UTF-8, NUL-terminated */
+	char **f;             /* UTF-8, NUL-terminated, one after another in memory:
+	                         f[i + 1] == f[i] + len[i] + 1 */
 	size_t *len;
 	long line;            /* line of the file the row starts on */
 	enum st_row_problem problem;

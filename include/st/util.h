@@ -37,7 +37,8 @@ int st_utf8_valid(const char *s, size_t len);
  * range), to b as UTF-8. */
 void st_cp1252_to_utf8(struct st_buf *b, const char *s, size_t len);
 
-/* 64-bit FNV-1a hash of p[0..n), continuing from h (start with ST_HASH_INIT). */
+/* A 64-bit hash of p[0..n) (not cryptographic), mixed into h: start with
+ * ST_HASH_INIT. Hashing nothing leaves h as it was. */
 #define ST_HASH_INIT 14695981039346656037ULL
 uint64_t st_hash(uint64_t h, const void *p, size_t n);
 

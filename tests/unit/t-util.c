@@ -312,12 +312,34 @@ test_misc(void)
 {
 	char now[21], *p;
 
-	is_int((long long)st_hash(ST_HASH_INIT, "", 0), (long long)ST_HASH_INIT,
-	    "st_hash of nothing is the basis");
-	ok(st_hash(ST_HASH_INIT, "a", 1) == 0xaf63dc4c8601ec8cULL, "FNV-1a 64 of 'a'");
-	ok(st_hash(ST_HASH_INIT, "foobar", 6) == 0x85944171f73967e8ULL, "FNV-1a 64 of 'foobar'");
-	ok(st_hash(st_hash(ST_HASH_INIT, "foo", 3), "bar", 3) == st_hash(ST_HASH_INIT, "foobar", 6),
-	    "st_hash continues from a previous hash");
+	is_int((long long)st_hash(42, "", 0), 42, "st_hash of nothing leaves the hash as it was");
+	ok(st_hash(ST_HASH_INIT, "foobar", 6) == st_hash(ST_HASH_INIT, "foobar", 6),
+	    "st_hash is deterministic");
+	ok(st_hash(ST_HASH_INIT, "a", 1) != st_hash(ST_HASH_INIT, "a\0", 2),
+	    "st_hash tells 'a' from 'a' and a NUL");
+	ok(st_hash(st_hash(ST_HASH_INIT, "ab", 2), "c", 1) !=
+	    st_hash(st_hash(ST_HASH_INIT, "a", 1), "bc", 2), "st_hash tells where pieces end");
+	{
+		unsigned char buf[40] = "every bit of a row counts, high or low";
+		size_t n, bit;
+		int all = 1, low = 1;
+
+		for (n = 1; n <= sizeof(buf); n++) {
+			uint64_t h = st_hash(ST_HASH_INIT, buf, n);
+
+			for (bit = 0; bit < 8 * n; bit++) {
+				uint64_t g;
+
+				buf[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+				g = st_hash(ST_HASH_INIT, buf, n);
+				buf[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+				all &= g != h;
+				low &= ((g ^ h) & 0xffffffffu) != 0;
+			}
+		}
+		ok(all, "st_hash changes when any one bit of 1..40 bytes changes");
+		ok(low, "... and so do its low 32 bits");
+	}
 
 	st_now_iso(now);
 	ok(strlen(now) == 20 && now[4] == '-' && now[7] == '-' && now[10] == 'T' &&
