@@ -129,6 +129,22 @@ step_cached(sqlite3 *db, const char *sql)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+void
+st_db_writeback(sqlite3 *db)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	const char *path = sqlite3_db_filename(db, "main");
+	int fd = path && *path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+
+	if (fd >= 0) {
+		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		close(fd);
+	}
+#else
+	(void)db;
+#endif
+}
+
 int
 st_db_close(sqlite3 *db)
 {

@@ -888,12 +888,31 @@ struct saved_index {
 static int
 drop_indexes(struct imp *m, struct saved_index *si)
 {
-	sqlite3_stmt *st = st_db_prepare(m->db, "SELECT name, sql FROM sqlite_master WHERE type = "
-	    "'index' AND tbl_name = 'contacts' AND sql IS NOT NULL", m->err);
+	/* A partial index (WHERE x IS NOT NULL) on fields no column fills gets no
+	 * entries: it stays, and is not rebuilt by reading the whole table. */
+	sqlite3_stmt *st = st_db_prepare(m->db, "SELECT name, sql FROM sqlite_master m WHERE type = "
+	    "'index' AND tbl_name = 'contacts' AND sql IS NOT NULL AND NOT ("
+	    "(SELECT partial FROM pragma_index_list('contacts') l WHERE l.name = m.name) AND "
+	    "NOT EXISTS (SELECT 1 FROM pragma_index_info(m.name) i WHERE i.name IS NULL OR "
+	    "i.name NOT IN (SELECT value FROM json_each(?1))))", m->err);
+	json_t *unfilled = json_array();
+	char *list;
 	size_t i;
+	int f;
 
-	if (st == NULL)
+	if (st == NULL) {
+		json_decref(unfilled);
 		return -1;
+	}
+	for (f = 0; f < NF; f++) {
+		for (i = 0; i < m->ncols && m->colfield[i] != f; i++)
+			;
+		if (i == m->ncols)
+			json_array_append_new(unfilled, json_string(st_contact_fields[f].name));
+	}
+	list = json_dumps(unfilled, JSON_COMPACT);
+	json_decref(unfilled);
+	sqlite3_bind_text(st, 1, list, -1, free);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		si->name = st_xrealloc(si->name, (si->n + 1) * sizeof(*si->name));
 		si->sql = st_xrealloc(si->sql, (si->n + 1) * sizeof(*si->sql));
@@ -1326,6 +1345,8 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 		res->read++;
 		if (import_row(&m, row, data, len) < 0)
 			goto fail;
+		if ((res->read & 0xffff) == 0 && m.bulk)
+			st_db_writeback(db);
 		if (o->progress && (res->read & 0xffff) == 0)
 			o->progress(o->progress_arg, st_rowpipe_offset(pipe), res->read);
 	}
@@ -1336,6 +1357,8 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 		goto fail;
 	if (m.bulk && restore_indexes(&m, &si) < 0)
 		goto fail;
+	if (m.bulk)
+		st_db_writeback(db);
 	if (st_import_batch_finish(db, m.import_id, res, o->rejects, "PRAGMA analysis_limit = 0; "
 	    "ANALYZE contacts; ANALYZE contact_tags", err) < 0)
 		goto fail;

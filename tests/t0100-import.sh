@@ -229,6 +229,22 @@ test_expect_success 'a bulk load merges rows of the file that share a key' '
 	[ "$(sqlite3 bulk.db "SELECT count(*) FROM sqlite_master WHERE type = \"index\" AND tbl_name = \"contacts\"")" -ge 6 ]
 '
 
+test_expect_success 'a bulk load leaves every index of contacts as it found it, and usable' '
+	st-import --db idx.db --list >/dev/null &&
+	q="SELECT group_concat(name || \":\" || sql, \"|\") FROM (SELECT name, sql FROM sqlite_master WHERE tbl_name = \"contacts\" AND type = \"index\" ORDER BY name)" &&
+	before=$(sqlite3 idx.db "$q") &&
+	printf "ncid,email,phone,zip\nK1,a@example.org,9195550101,27601\nK2,,,27603\n" >idx.csv &&
+	st-import --db idx.db --key voter_id=ncid idx.csv >/dev/null &&
+	[ "$(sqlite3 idx.db "$q")" = "$before" ] &&
+	printf "ncid,van_id\nK3,V3\n" >idx2.csv &&
+	st-import --db idx2.db --key voter_id=ncid idx2.csv >/dev/null &&
+	[ "$(sqlite3 idx2.db "$q")" = "$before" ] &&
+	[ "$(sqlite3 idx2.db "PRAGMA integrity_check")" = ok ] &&
+	[ "$(sqlite3 idx.db "PRAGMA integrity_check")" = ok ] &&
+	[ "$(sqlite3 idx.db "SELECT voter_id FROM contacts INDEXED BY contacts_email WHERE email = \"a@example.org\"")" = K1 ] &&
+	[ "$(sqlite3 idx2.db "SELECT voter_id FROM contacts INDEXED BY contacts_van_id WHERE van_id = \"V3\"")" = K3 ]
+'
+
 test_expect_success 'a bulk load merges repeated keys whose fields are long' '
 	long=$(printf "%0300d" 0 | tr 0 x) &&
 	{

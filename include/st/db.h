@@ -55,4 +55,9 @@ int st_db_begin(sqlite3 *db, struct st_error *err);
 int st_db_commit(sqlite3 *db, struct st_error *err);
 void st_db_rollback(sqlite3 *db);
 
+/* Start writing what a long transaction has written to the database file so
+ * far out to disk (Linux; elsewhere nothing), without waiting: its commit's
+ * fsync then has less to wait for. Best effort. */
+void st_db_writeback(sqlite3 *db);
+
 #endif
