@@ -26,6 +26,17 @@ enum { P_EXTRA, P_HASH, P_IMPORT, P_SOURCE, P_NOW, P_ID, NPARAM };
 static const char *const param_names[NPARAM] = { ":extra", ":hash", ":import", ":source", ":now",
 	":id" };
 
+/* A contact a key names: its id and the hash of the row last merged into it. */
+struct found {
+	sqlite3_int64 id, hash;
+	int has_hash;
+};
+
+/* What the preparing thread found for a row (see rowprep.rdb): not looked up,
+ * no contact, a contact, or a contact the same row was merged into last (the
+ * row's extra is then left out: an unchanged row does not need it). */
+enum ahead { AHEAD_NOT, AHEAD_NONE, AHEAD_FOUND, AHEAD_SAME };
+
 struct stmt {
 	sqlite3_stmt *st;
 	int p[NPARAM];
@@ -50,12 +61,12 @@ struct imp {
 	long import_id;
 	uint64_t seed;
 	char now[21];
-	struct stmt ins, differs, log;
-	struct {                    /* UPDATE statements by the fields they set */
+	struct stmt ins, differs;
+	struct merge_stmts {        /* by what a merge changes (see merge_stmts) */
 		uint64_t mask;
-		struct stmt s;
-	} upd[32];
-	size_t nupd;
+		struct stmt log, relog, upd;
+	} merges[32];
+	size_t nmerges;
 	sqlite3_stmt *tag, *lookup[32], *ins_extra, *set_extra, *unlog;
 	struct st_buf merged_extra;
 	long *tag_ids;
@@ -66,6 +77,12 @@ struct imp {
 	const char *extra;          /* its other columns as a JSON object */
 	size_t extra_len;
 	uint64_t hash;
+	enum ahead ahead;           /* ... and what the preparing thread found for it */
+	struct found ahead_found;
+	unsigned char *written;     /* a bit per contact id <= nwritten this batch wrote */
+	sqlite3_int64 nwritten;
+	struct rowprep *late;       /* to encode a row again (encode_late) */
+	struct st_buf late_row;
 	struct st_buf norm, extra_buf;  /* a contact read back (load_contact) */
 };
 
@@ -90,7 +107,16 @@ struct rowprep {
 	size_t *elen, nextra;
 	struct st_buf norm;
 	uint64_t hash;
+	/* A re-import keyed on a unique id looks its rows up ahead of the writer,
+	 * in a read transaction of its own on the database as it was before the
+	 * batch (WAL mode). import_row trusts what it found for contacts the batch
+	 * has not written, and looks up again where it found none. */
+	sqlite3 *rdb;
+	sqlite3_stmt *lookup[32];
 };
+
+static int prep_open(struct rowprep *p, const struct imp *m, struct st_error *err);
+static void prep_free(struct rowprep *p);
 
 static int
 fail_db(struct imp *m, const char *what)
@@ -246,18 +272,28 @@ prep(struct imp *m, struct stmt *s, const char *sql)
 	return s->st ? 0 : -1;
 }
 
-/* The before-image of a contact, for undo: its fields as one JSON object,
- * with its extra as it is (a string holding JSON: copied, not parsed). */
-static void
-before_image(struct st_buf *sql)
-{
-	int i;
+/* What a merge changes, as a mask: a bit per field, and MASK_EXTRA. */
+#define MASK_EXTRA ((uint64_t)1 << 63)
 
-	st_buf_adds(sql, "json_object(");
-	for (i = 0; i < NF; i++)
-		st_buf_printf(sql, "'%s', c.%s, ", st_contact_fields[i].name, st_contact_fields[i].name);
-	st_buf_adds(sql, "'source', c.source, 'updated_at', c.updated_at, 'last_import', "
-	    "c.last_import, 'src_hash', c.src_hash, 'extra', coalesce(e.extra, '{}'))");
+/* The before-image of what a merge changes, for undo, as JSON pairs
+ * ('name', c.name): the contact's own bookkeeping, the fields in mask, and
+ * extra as it is (a string holding JSON: copied, not parsed) if mask has
+ * MASK_EXTRA. For json_object, or with path "$." for json_insert. */
+static void
+image_pairs(struct st_buf *sql, uint64_t mask, const char *path)
+{
+	static const char *const own[] = { "source", "updated_at", "last_import", "src_hash" };
+	size_t i;
+	int f;
+
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		st_buf_printf(sql, "%s'%s%s', c.%s", i ? ", " : "", path, own[i], own[i]);
+	for (f = 0; f < NF; f++)
+		if (mask & ((uint64_t)1 << f))
+			st_buf_printf(sql, ", '%s%s', c.%s", path, st_contact_fields[f].name,
+			    st_contact_fields[f].name);
+	if (mask & MASK_EXTRA)
+		st_buf_printf(sql, ", '%sextra', coalesce(e.extra, '{}')", path);
 }
 
 static int
@@ -295,16 +331,6 @@ prepare(struct imp *m)
 	st_buf_printf(&sql, ", e.contact_id IS NOT NULL, coalesce(e.extra, '{}'), %s FROM contacts c "
 	    "LEFT JOIN contact_extra e ON e.contact_id = c.id WHERE c.id = :id", extra);
 	if (prep(m, &m->differs, sql.s) < 0)
-		goto fail;
-
-	st_buf_reset(&sql);
-	st_buf_adds(&sql, "INSERT OR IGNORE INTO import_changes(import_id, contact_id, old) SELECT "
-	    ":import, c.id, ");
-	before_image(&sql);
-	/* A contact this batch created has no before-image: undo deletes it. */
-	st_buf_adds(&sql, " FROM contacts c LEFT JOIN contact_extra e ON e.contact_id = c.id "
-	    "WHERE c.id = :id AND c.import_id IS NOT :import");
-	if (prep(m, &m->log, sql.s) < 0)
 		goto fail;
 
 	m->unlog = st_db_prepare(m->db, "DELETE FROM import_changes WHERE import_id = ?1 AND "
@@ -561,15 +587,65 @@ normalize_row(struct rowprep *p, const struct st_csv_row *row, char *reason, siz
 	return reason;
 }
 
+/* The contact whose field f is v, in db (statements kept in cache, by field):
+ * 1 and what it found, 0 if none, -1 on error. */
+static int
+lookup(sqlite3 *db, sqlite3_stmt **cache, int f, const char *v, size_t len, struct found *out,
+    struct st_error *err)
+{
+	sqlite3_stmt *st = cache[f];
+	int rc;
+
+	if (st == NULL) {
+		char sql[160];
+
+		snprintf(sql, sizeof(sql), "SELECT id, src_hash FROM contacts WHERE %s = ? ORDER BY id "
+		    "LIMIT 1", st_contact_fields[f].name);
+		st = cache[f] = st_db_prepare(db, sql, err);
+		if (st == NULL)
+			return -1;
+	}
+	sqlite3_bind_text(st, 1, v, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->has_hash = sqlite3_column_type(st, 1) != SQLITE_NULL;
+		out->hash = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc == SQLITE_ROW;
+	return st_error_db(err, db, "cannot look up a contact");
+}
+
+/* The contact a row (its normalized fields val) names: by the key field, else
+ * by phone, else by e-mail. As lookup. */
+static int
+find_contact(sqlite3 *db, sqlite3_stmt **cache, const struct imp *m, const char *const *val,
+    const size_t *vlen, struct found *out, struct st_error *err)
+{
+	int found = 0;
+
+	if (m->key_field >= 0)
+		return lookup(db, cache, m->key_field, val[m->key_field], vlen[m->key_field], out, err);
+	if (val[m->phone_f])
+		found = lookup(db, cache, m->phone_f, val[m->phone_f], vlen[m->phone_f], out, err);
+	if (found == 0 && val[m->email_f])
+		found = lookup(db, cache, m->email_f, val[m->email_f], vlen[m->email_f], out, err);
+	return found;
+}
+
 /* On the preparing thread: a row, encoded for decode_row. Either 'R' and why it
  * is rejected, or 'K', its hash, each field (a 32-bit length, -1 for none,
- * and the value with a NUL) and its extra columns as JSON. */
+ * and the value with a NUL), what looking it up ahead found (enum ahead, and
+ * struct found) and its extra columns as JSON. */
 static int
 encode_row(void *arg, const struct st_csv_row *row, struct st_buf *out, struct st_error *err)
 {
 	struct rowprep *p = arg;
+	struct found c = { 0 };
 	char reason[512];
-	int f;
+	int f, ahead = AHEAD_NOT;
 
 	if (normalize_row(p, row, reason, sizeof(reason)) != NULL) {
 		st_buf_addc(out, 'R');
@@ -587,7 +663,17 @@ encode_row(void *arg, const struct st_csv_row *row, struct st_buf *out, struct s
 			st_buf_addc(out, '\0');
 		}
 	}
-	return encode_extra(p, out, err);
+	if (p->rdb) {
+		int found = find_contact(p->rdb, p->lookup, p->m, p->val, p->vlen, &c, err);
+
+		if (found < 0)
+			return -1;
+		ahead = !found ? AHEAD_NONE : c.has_hash && (uint64_t)c.hash == p->hash ? AHEAD_SAME :
+		    AHEAD_FOUND;
+	}
+	st_buf_addc(out, ahead);
+	st_buf_add(out, &c, sizeof(c));
+	return ahead == AHEAD_SAME ? 0 : encode_extra(p, out, err);
 }
 
 /* Take an encoded row as the current one: 1, or 0 and its reject reason. */
@@ -612,39 +698,12 @@ decode_row(struct imp *m, const char *d, size_t len, const char **reason)
 		m->vlen[f] = n >= 0 ? (size_t)n : 0;
 		d += n >= 0 ? (size_t)n + 1 : 0;
 	}
-	m->extra = d;
+	m->ahead = (enum ahead)*d++;
+	memcpy(&m->ahead_found, d, sizeof(m->ahead_found));
+	d += sizeof(m->ahead_found);
+	m->extra = m->ahead == AHEAD_SAME ? NULL : d;
 	m->extra_len = (size_t)(end - d);
 	return 1;
-}
-
-/* The contact the row's key names: 1 and *id / *hash, 0 if none, -1 on error. */
-static int
-lookup(struct imp *m, int f, sqlite3_int64 *id, sqlite3_int64 *hash, int *has_hash)
-{
-	sqlite3_stmt *st = m->lookup[f];
-	int rc;
-
-	if (st == NULL) {
-		char sql[160];
-
-		snprintf(sql, sizeof(sql), "SELECT id, src_hash FROM contacts WHERE %s = ? ORDER BY id "
-		    "LIMIT 1", st_contact_fields[f].name);
-		st = m->lookup[f] = st_db_prepare(m->db, sql, m->err);
-		if (st == NULL)
-			return -1;
-	}
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, m->val[f], (int)m->vlen[f], SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		*has_hash = sqlite3_column_type(st, 1) != SQLITE_NULL;
-		*hash = sqlite3_column_int64(st, 1);
-		sqlite3_reset(st);
-		return 1;
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : fail_db(m, "cannot look up a contact");
 }
 
 /* Step an insert or update; a constraint failure rejects the row (1). */
@@ -744,27 +803,46 @@ compare(struct imp *m, sqlite3_int64 id, uint64_t *mask, int *extra_changed, int
 	return 0;
 }
 
-/* The UPDATE of contacts that sets the fields in mask (as merged) and the
- * row's hash: one statement for each set of fields, as an UPDATE only
- * rewrites the indexes of the columns it sets. Past the cache's last place,
- * which is kept for it, the statement that sets every field serves: setting
- * an unchanged field to its merged value changes nothing. */
-static struct stmt *
-update_stmt(struct imp *m, uint64_t mask)
+/* The statements that write a merge changing what mask says (fields and
+ * MASK_EXTRA), a set for each mask. Past the cache's last place, which is
+ * kept for it, the set for every field and extra serves: setting an unchanged
+ * field to its merged value changes nothing, and logging it restores it as it
+ * is. The UPDATE of contacts sets the fields in mask and the row's hash (an
+ * UPDATE only rewrites the indexes of the columns it sets). The log records
+ * their before-image for undo; a contact this batch created has none (undo
+ * deletes it). The relog adds to the image this batch logged already, when
+ * the file names a contact twice: json_insert keeps what the image has. */
+static struct merge_stmts *
+merge_stmts(struct imp *m, uint64_t mask)
 {
-	const uint64_t all = ((uint64_t)1 << NF) - 1;
+	const uint64_t all = (((uint64_t)1 << NF) - 1) | MASK_EXTRA;
+	const char *from = mask & MASK_EXTRA ? "FROM contacts c LEFT JOIN contact_extra e ON "
+	    "e.contact_id = c.id" : "FROM contacts c";
 	struct st_buf sql = { 0 };
-	struct stmt *s;
+	struct merge_stmts *s;
 	size_t i;
 	int f, rc;
 
-	for (i = 0; i < m->nupd; i++)
-		if (m->upd[i].mask == mask)
-			return &m->upd[i].s;
-	if (m->nupd >= sizeof(m->upd) / sizeof(m->upd[0]) - 1 && mask != all)
-		return update_stmt(m, all);
-	m->upd[m->nupd].mask = mask;
-	s = &m->upd[m->nupd].s;
+	for (i = 0; i < m->nmerges; i++)
+		if (m->merges[i].mask == mask)
+			return &m->merges[i];
+	if (m->nmerges >= sizeof(m->merges) / sizeof(m->merges[0]) - 1 && mask != all)
+		return merge_stmts(m, all);
+	s = &m->merges[m->nmerges];
+	s->mask = mask;
+	st_buf_adds(&sql, "INSERT OR IGNORE INTO import_changes(import_id, contact_id, old) SELECT "
+	    ":import, c.id, json_object(");
+	image_pairs(&sql, mask, "");
+	st_buf_printf(&sql, ") %s WHERE c.id = :id AND c.import_id IS NOT :import", from);
+	rc = prep(m, &s->log, sql.s);
+	st_buf_reset(&sql);
+	st_buf_adds(&sql, "UPDATE import_changes SET old = json_insert(old, ");
+	image_pairs(&sql, mask, "$.");
+	st_buf_printf(&sql, ") %s WHERE import_changes.import_id = :import AND "
+	    "import_changes.contact_id = :id AND c.id = :id", from);
+	if (rc == 0)
+		rc = prep(m, &s->relog, sql.s);
+	st_buf_reset(&sql);
 	st_buf_adds(&sql, "UPDATE contacts AS c SET ");
 	for (f = 0; f < NF; f++) {
 		if (!(mask & ((uint64_t)1 << f)))
@@ -774,12 +852,11 @@ update_stmt(struct imp *m, uint64_t mask)
 		st_buf_adds(&sql, ", ");
 	}
 	st_buf_adds(&sql, "src_hash = :hash, last_import = :import, updated_at = :now WHERE id = :id");
-	rc = prep(m, s, sql.s);
+	if (rc == 0)
+		rc = prep(m, &s->upd, sql.s);
 	st_buf_free(&sql);
-	if (rc < 0)
-		return NULL;
-	m->nupd++;
-	return s;
+	m->nmerges++;   /* its statements are finalized with the others, prepared or not */
+	return rc < 0 ? NULL : s;
 }
 
 /* Write the merge of the current row into contact id, its before-image
@@ -788,18 +865,23 @@ static int
 write_merge(struct imp *m, sqlite3_int64 id, uint64_t mask, int extra_changed, int has_extra,
     const struct st_csv_row *row)
 {
-	struct stmt *upd;
+	struct merge_stmts *s = merge_stmts(m, mask | (extra_changed ? MASK_EXTRA : 0));
 	sqlite3_stmt *st;
 	int logged, rc;
 
-	bind_row(m, &m->log, id);
-	if (step_done(m, m->log.st, "cannot record a change") < 0)
+	if (s == NULL)
+		return -1;
+	bind_row(m, &s->log, id);
+	if (step_done(m, s->log.st, "cannot record a change") < 0)
 		return -1;
 	logged = sqlite3_changes(m->db) > 0;
-	if ((upd = update_stmt(m, mask)) == NULL)
-		return -1;
-	bind_row(m, upd, id);
-	rc = step_write(m, upd->st, row);
+	if (!logged) {
+		bind_row(m, &s->relog, id);
+		if (step_done(m, s->relog.st, "cannot record a change") < 0)
+			return -1;
+	}
+	bind_row(m, &s->upd, id);
+	rc = step_write(m, s->upd.st, row);
 	if (rc > 0 && logged) {
 		/* Rejected: a statement undoes itself; the log entry made for it goes. */
 		sqlite3_bind_int64(m->unlog, 1, m->import_id);
@@ -830,6 +912,8 @@ merge_into(struct imp *m, sqlite3_int64 id, int same_hash, const struct st_csv_r
 		rc = write_merge(m, id, mask, extra_changed, has_extra, row);
 		if (rc != 0)
 			return rc < 0 ? -1 : 0;
+		if (id <= m->nwritten)
+			m->written[id / 8] |= (unsigned char)(1u << (id % 8));
 	}
 	rc = add_tags(m, id);
 	if (rc < 0)
@@ -841,31 +925,56 @@ merge_into(struct imp *m, sqlite3_int64 id, int same_hash, const struct st_csv_r
 	return refer(m, row, id);
 }
 
+/* Encode the row again on this thread, with its extra (which the preparing
+ * thread left out), as the current row. */
+static int
+encode_late(struct imp *m, const struct st_csv_row *row)
+{
+	const char *reason;
+
+	if (m->late == NULL) {
+		m->late = st_xcalloc(1, sizeof(*m->late));
+		if (prep_open(m->late, m, m->err) < 0)
+			return -1;
+	}
+	st_buf_reset(&m->late_row);
+	if (encode_row(m->late, row, &m->late_row, m->err) < 0)
+		return -1;
+	return decode_row(m, m->late_row.s, m->late_row.len, &reason) ? 0 :
+	    st_error_set(m->err, ST_EXIT_FAIL, "a row read twice differs: %s", reason);
+}
+
+/* Has this batch written contact id (or made it: ids past the map)? */
+static int
+was_written(const struct imp *m, sqlite3_int64 id)
+{
+	return id > m->nwritten || (m->written[id / 8] & (1u << (id % 8)));
+}
+
 static int
 import_row(struct imp *m, const struct st_csv_row *row, const char *data, size_t len)
 {
-	sqlite3_int64 id = 0, hash = 0;
-	int found = 0, has_hash = 0, rc;
+	struct found c = { 0 };
+	sqlite3_int64 id;
+	int found = 0, rc;
 	const char *reason;
 
 	if (!decode_row(m, data, len, &reason))
 		return reject(m, row, "%s", reason);
-	if (!m->bulk) {
-		if (m->key_field >= 0) {
-			found = lookup(m, m->key_field, &id, &hash, &has_hash);
-		} else {
-			found = m->val[m->phone_f] ? lookup(m, m->phone_f, &id, &hash, &has_hash) : 0;
-			if (found == 0 && m->val[m->email_f])
-				found = lookup(m, m->email_f, &id, &hash, &has_hash);
-		}
+	if ((m->ahead == AHEAD_FOUND || m->ahead == AHEAD_SAME) && !was_written(m,
+	    m->ahead_found.id)) {
+		c = m->ahead_found;
+		found = 1;
+	} else if (!m->bulk) {
+		/* A contact this batch wrote already: the row is compared, with its extra. */
+		if (m->extra == NULL && encode_late(m, row) < 0)
+			return -1;
+		found = find_contact(m->db, m->lookup, m, m->val, m->vlen, &c, m->err);
 		if (found < 0)
 			return -1;
 	}
-	if (found) {
-		int same = has_hash && (uint64_t)hash == m->hash;
-
-		return merge_into(m, id, same, row);
-	}
+	if (found)
+		return merge_into(m, c.id, c.has_hash && (uint64_t)c.hash == m->hash, row);
 	bind_row(m, &m->ins, 0);
 	rc = step_write(m, m->ins.st, row);
 	if (rc != 0)
@@ -1239,6 +1348,9 @@ prep_free(struct rowprep *p)
 		free(p->json_set[i].cols);
 	}
 	free(p->cols);
+	for (i = 0; i < sizeof(p->lookup) / sizeof(p->lookup[0]); i++)
+		sqlite3_finalize(p->lookup[i]);
+	sqlite3_close(p->rdb);
 	sqlite3_close(p->jdb);
 	free(p->json_k);
 	free(p->val);
@@ -1250,6 +1362,37 @@ prep_free(struct rowprep *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* Let the preparing thread look rows up ahead (see rowprep.rdb), if the
+ * batch merges on a unique id into a database in WAL mode; call inside the
+ * batch's transaction, before it writes. Best effort: without, import_row
+ * looks every row up itself. */
+static void
+look_ahead(struct rowprep *p, struct imp *m)
+{
+	const char *path = sqlite3_db_filename(m->db, "main");
+	struct st_error e = { 0 };
+	char *mode = NULL;
+	long max = 0;
+	int rc;
+
+	if (m->bulk || !bulk_key(m) || path == NULL || *path == '\0')
+		return;
+	mode = st_db_textf(m->db, &e, &rc, "PRAGMA journal_mode", "");
+	if (mode == NULL || strcmp(mode, "wal") != 0 ||
+	    st_db_scalarf(m->db, &e, &max, "SELECT coalesce(max(id), 0) FROM contacts", "") < 0 ||
+	    sqlite3_open_v2(path, &p->rdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK || sqlite3_exec(p->rdb, "PRAGMA cache_size = -16384; BEGIN; "
+	    "SELECT count(*) FROM (SELECT 1 FROM contacts LIMIT 1)", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_close(p->rdb);
+		p->rdb = NULL;
+		free(mode);
+		return;
+	}
+	free(mode);
+	m->nwritten = max;
+	m->written = st_xcalloc((size_t)max / 8 + 1, 1);
+}
+
 static void
 imp_free(struct imp *m)
 {
@@ -1257,9 +1400,11 @@ imp_free(struct imp *m)
 
 	sqlite3_finalize(m->ins.st);
 	sqlite3_finalize(m->differs.st);
-	sqlite3_finalize(m->log.st);
-	for (i = 0; i < m->nupd; i++)
-		sqlite3_finalize(m->upd[i].s.st);
+	for (i = 0; i < m->nmerges; i++) {
+		sqlite3_finalize(m->merges[i].log.st);
+		sqlite3_finalize(m->merges[i].relog.st);
+		sqlite3_finalize(m->merges[i].upd.st);
+	}
 	sqlite3_finalize(m->tag);
 	sqlite3_finalize(m->set_extra);
 	sqlite3_finalize(m->unlog);
@@ -1274,6 +1419,11 @@ imp_free(struct imp *m)
 	free(m->tag_ids);
 	free(m->val);
 	free(m->vlen);
+	free(m->written);
+	if (m->late)
+		prep_free(m->late);
+	free(m->late);
+	st_buf_free(&m->late_row);
 	st_buf_free(&m->norm);
 	st_buf_free(&m->extra_buf);
 	st_buf_free(&m->merged_extra);
@@ -1339,7 +1489,10 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 		if (drop_indexes(&m, &si) < 0)
 			goto fail;
 	}
-	if (prep_open(&p, &m, err) < 0 || (pipe = st_rowpipe_start(m.in, encode_row, &p, err)) == NULL)
+	if (prep_open(&p, &m, err) < 0)
+		goto fail;
+	look_ahead(&p, &m);
+	if ((pipe = st_rowpipe_start(m.in, encode_row, &p, err)) == NULL)
 		goto fail;
 	while ((rc = st_rowpipe_next(pipe, &row, &data, &len, err)) > 0) {
 		res->read++;
@@ -1425,10 +1578,13 @@ st_import_undo(sqlite3 *db, long id, long *restored, long *deleted, struct st_er
 		goto fail;
 	if (st_db_execf(db, err, "DELETE FROM contact_tags WHERE import_id = ?1", "i", id) < 0)
 		goto fail;
+	/* A before-image holds what the batch changed (the bookkeeping always): the
+	 * rest is left as it is now. */
 	st_buf_adds(&sql, "UPDATE contacts SET ");
 	for (f = 0; f < NF; f++)
-		st_buf_printf(&sql, "%s = json_extract(c.old, '$.%s'), ", st_contact_fields[f].name,
-		    st_contact_fields[f].name);
+		st_buf_printf(&sql, "%s = CASE WHEN json_type(c.old, '$.%s') IS NULL THEN contacts.%s "
+		    "ELSE json_extract(c.old, '$.%s') END, ", st_contact_fields[f].name,
+		    st_contact_fields[f].name, st_contact_fields[f].name, st_contact_fields[f].name);
 	st_buf_adds(&sql, "source = json_extract(c.old, '$.source'), updated_at = json_extract(c.old, "
 	    "'$.updated_at'), last_import = json_extract(c.old, '$.last_import'), src_hash = "
 	    "json_extract(c.old, '$.src_hash') FROM import_changes c WHERE c.import_id = ?1 AND "
@@ -1436,7 +1592,7 @@ st_import_undo(sqlite3 *db, long id, long *restored, long *deleted, struct st_er
 	/* Extra first: its trigger clears src_hash, which the contacts update restores. */
 	rc = st_db_execf(db, err, "UPDATE contact_extra SET extra = json_extract(c.old, '$.extra') "
 	    "FROM import_changes c WHERE c.import_id = ?1 AND contact_extra.contact_id = "
-	    "c.contact_id", "i", id) < 0 ? -1 : 0;
+	    "c.contact_id AND json_type(c.old, '$.extra') IS NOT NULL", "i", id) < 0 ? -1 : 0;
 	if (rc == 0 && (n = st_db_execf(db, err, sql.s, "i", id)) < 0)
 		rc = -1;
 	r += n;

@@ -95,6 +95,50 @@ test_expect_success 'undo restores the database to what it was, byte for byte' '
 	[ "$(snap)" = "$before" ]
 '
 
+test_expect_success 'undo is exact when the file names a contact twice with different changes' '
+	snap() { sqlite3 "$ST_DB" "SELECT * FROM contacts_full ORDER BY id" | md5sum; } &&
+	before=$(snap) &&
+	head -1 "$SAMPLE" >twice.tsv &&
+	sed -n "2p" "$SAMPLE" | sed "s/\"OCRACOKE\"/\"SWAN QUARTER\"/" >>twice.tsv &&
+	sed -n "2p" "$SAMPLE" | sed "s/\"HUGHES\"/\"HUGHES-LEE\"/; s/\"UNA\"/\"DEM\"/; s/\"9805550199\"//" >>twice.tsv &&
+	st-import --key voter_id=ncid twice.tsv >out &&
+	test_grep "read 2, inserted 0, updated 2" out &&
+	[ "$(count "SELECT last_name || city || coalesce(phone, \"-\") || json_extract(extra, \"\$.party_cd\") FROM contacts_full WHERE voter_id = \"CF8307\"")" = "HUGHES-LEEOCRACOKE+19805550199DEM" ] &&
+	id=$(count "SELECT max(id) FROM imports") &&
+	[ "$(count "SELECT count(*) FROM import_changes WHERE import_id = $id")" = 1 ] &&
+	st-import --undo "$id" >/dev/null &&
+	[ "$(snap)" = "$before" ]
+'
+
+test_expect_success 'a row that comes again after a change to its contact is merged again' '
+	[ "$(count "PRAGMA journal_mode")" = wal ] &&
+	head -1 "$SAMPLE" >back.tsv &&
+	sed -n "3p" "$SAMPLE" | sed "s/\"ROBERT\"/\"BOB\"/" >>back.tsv &&
+	sed -n "3p" "$SAMPLE" >>back.tsv &&
+	st-import --key voter_id=ncid back.tsv >out &&
+	test_grep "read 2, inserted 0, updated 2, unchanged 0" out &&
+	[ "$(count "SELECT first_name FROM contacts WHERE voter_id = \"CF7570\"")" = ROBERT ] &&
+	first=$(count "SELECT max(id) FROM imports") &&
+	st-import --key voter_id=ncid back.tsv >out &&
+	test_grep "read 2, inserted 0, updated 2, unchanged 0" out &&
+	[ "$(count "SELECT first_name FROM contacts WHERE voter_id = \"CF7570\"")" = ROBERT ] &&
+	st-import --undo "$(count "SELECT max(id) FROM imports")" >/dev/null &&
+	st-import --undo "$first" >/dev/null
+'
+
+test_expect_success 'undo restores what the batch changed and keeps a later opt-out' '
+	snap() { sqlite3 "$ST_DB" "SELECT * FROM contacts_full WHERE voter_id != \"CF8307\" ORDER BY id; SELECT city, updated_at, extra FROM contacts_full WHERE voter_id = \"CF8307\"" | md5sum; } &&
+	before=$(snap) &&
+	st-import --key voter_id=ncid changed.tsv >/dev/null &&
+	id=$(count "SELECT max(id) FROM imports") &&
+	[ "$(count "SELECT count(*) FROM import_changes WHERE import_id = $id AND json_type(old, \"\$.extra\") IS NULL AND json_type(old, \"\$.last_name\") IS NULL")" -gt 0 ] &&
+	sqlite3 "$ST_DB" "UPDATE contacts SET sms_status = \"opted_out\" WHERE voter_id = \"CF8307\"" &&
+	st-import --undo "$id" >/dev/null &&
+	[ "$(count "SELECT sms_status FROM contacts WHERE voter_id = \"CF8307\"")" = opted_out ] &&
+	[ "$(snap)" = "$before" ] &&
+	sqlite3 "$ST_DB" "UPDATE contacts SET sms_status = NULL WHERE voter_id = \"CF8307\""
+'
+
 test_expect_success 'a dry run reports the counts and writes nothing' '
 	before=$(count "SELECT count(*) FROM imports") &&
 	st-import --dry-run --json --key voter_id=ncid changed.tsv >out &&
