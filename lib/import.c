@@ -67,7 +67,7 @@ struct imp {
 		struct stmt log, relog, upd;
 	} merges[32];
 	size_t nmerges;
-	sqlite3_stmt *tag, *lookup[32], *ins_extra, *set_extra, *unlog;
+	sqlite3_stmt *tag, *lookup[32], *ins_extra, *set_extra, *rehash, *unlog;
 	struct st_buf merged_extra;
 	long *tag_ids;
 	size_t ntags;
@@ -337,7 +337,8 @@ prepare(struct imp *m)
 	    "contact_id = ?2", m->err);
 	m->set_extra = st_db_prepare(m->db, "UPDATE contact_extra SET extra = ?2 WHERE "
 	    "contact_id = ?1", m->err);
-	if (m->unlog == NULL || m->set_extra == NULL)
+	m->rehash = st_db_prepare(m->db, "UPDATE contacts SET src_hash = ?2 WHERE id = ?1", m->err);
+	if (m->unlog == NULL || m->set_extra == NULL || m->rehash == NULL)
 		goto fail;
 	m->tag = st_db_prepare(m->db, "INSERT OR IGNORE INTO contact_tags(contact_id, tag_id, "
 	    "import_id, created_at) VALUES (?1, ?2, ?3, ?4)", m->err);
@@ -894,7 +895,16 @@ write_merge(struct imp *m, sqlite3_int64 id, uint64_t mask, int extra_changed, i
 	st = has_extra ? m->set_extra : m->ins_extra;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, m->merged_extra.s, (int)m->merged_extra.len, SQLITE_STATIC);
-	return step_done(m, st, "cannot write a contact");
+	if (step_done(m, st, "cannot write a contact") < 0)
+		return -1;
+	if (!has_extra)
+		return 0;
+	/* Changing extra clears the contact's src_hash (a trigger, for writers that
+	 * do not know the hash): this row's hash goes back, so that the next
+	 * import of the same row skips it. */
+	sqlite3_bind_int64(m->rehash, 1, id);
+	sqlite3_bind_int64(m->rehash, 2, (sqlite3_int64)m->hash);
+	return step_done(m, m->rehash, "cannot write a contact");
 }
 
 /* Merge the current row into existing contact id: if that changes it, log
@@ -1407,6 +1417,7 @@ imp_free(struct imp *m)
 	}
 	sqlite3_finalize(m->tag);
 	sqlite3_finalize(m->set_extra);
+	sqlite3_finalize(m->rehash);
 	sqlite3_finalize(m->unlog);
 	st_referrer_free(m->referrer);
 	for (i = 0; i < sizeof(m->lookup) / sizeof(m->lookup[0]); i++)

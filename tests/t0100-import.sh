@@ -49,7 +49,8 @@ test_expect_success 'a re-import with changed and new rows updates and inserts' 
 	sed -n "2p" "$SAMPLE" | sed "s/\"CF8307\"/\"ZZ0001\"/" >>changed.tsv &&
 	st-import --key voter_id=ncid changed.tsv >out &&
 	n=$(sed -n "2,11p" "$SAMPLE" | grep -c "\"OCRACOKE\"") &&
-	test_grep "read 11, inserted 1, updated $n, unchanged $((10 - n)), rejected 0" out
+	test_grep "read 11, inserted 1, updated $n, unchanged $((10 - n)), rejected 0" out &&
+	[ "$(count "SELECT count(*) FROM contacts WHERE src_hash IS NULL")" = 0 ]
 '
 
 test_expect_success 'undo reverts a batch exactly' '
