@@ -644,9 +644,11 @@ static int
 encode_row(void *arg, const struct st_csv_row *row, struct st_buf *out, struct st_error *err)
 {
 	struct rowprep *p = arg;
-	struct found c = { 0 };
+	struct found c;
 	char reason[512];
 	int f, ahead = AHEAD_NOT;
+
+	memset(&c, 0, sizeof(c));   /* copied whole, padding too */
 
 	if (normalize_row(p, row, reason, sizeof(reason)) != NULL) {
 		st_buf_addc(out, 'R');
