@@ -938,8 +938,8 @@ cancel_row(struct act *a, const char *tbl, long id)
  * in file order. The engagement levels follow once, at the end. */
 static const char bulk_schema[] =
 	"CREATE TEMP TABLE IF NOT EXISTS st_stage(line INTEGER PRIMARY KEY, shift INTEGER NOT NULL, "
-	"contact INTEGER, phone TEXT, email TEXT, first TEXT, last TEXT, w INTEGER, conf INTEGER, "
-	"source TEXT, mark INTEGER, checked_at TEXT, checked_by TEXT);"
+	"contact INTEGER, phone TEXT, email TEXT, first TEXT, last TEXT, w INTEGER, want TEXT, "
+	"conf INTEGER, source TEXT, mark INTEGER, checked_at TEXT, checked_by TEXT);"
 	"CREATE TEMP TABLE IF NOT EXISTS st_map(line INTEGER PRIMARY KEY, pid INTEGER, eid INTEGER);"
 	"CREATE TEMP TABLE IF NOT EXISTS st_newp(p TEXT PRIMARY KEY) WITHOUT ROWID;"
 	"CREATE TEMP TABLE IF NOT EXISTS st_newc(line INTEGER PRIMARY KEY, id INTEGER NOT NULL);"
@@ -1024,8 +1024,7 @@ static const char bulk_work[] =
 	"temp.st_complex))), "
 	"j AS (SELECT s.line, s.shift, s.contact, s.w, s.conf, s.source, s.mark, s.checked_at, "
 	"s.checked_by, sh.cap, sh.taken, r.id AS rid, r.status AS rstatus, r.confirmed AS rconf, "
-	"CASE WHEN s.w IN (0, 1, 5) THEN 'yes' WHEN s.w = 2 THEN 'maybe' WHEN s.w = 3 THEN 'no' "
-	"WHEN s.w = 4 THEN 'cancelled' END AS want, m.contact_id IS NOT NULL AS had, m.status AS "
+	"s.want, m.contact_id IS NOT NULL AS had, m.status AS "
 	"mstatus, m.checked_in_at AS mat, m.checked_in_by AS mby, m.walk_in AS mwalk "
 	"FROM temp.st_stage s JOIN sh ON sh.shift = s.shift LEFT JOIN main.rsvps r ON r.shift_id = "
 	"s.shift AND r.contact_id = s.contact AND r.status NOT IN ('no', 'cancelled') LEFT JOIN "
@@ -1227,7 +1226,7 @@ stage_row(struct act *a, const struct arow *r)
 	}
 	if (st == NULL && (st = a->stage = st_db_prepare(a->db, "INSERT INTO temp.st_stage(line, "
 	    "shift, contact, phone, email, first, last, w, conf, source, mark, checked_at, "
-	    "checked_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	    "checked_by, want) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	    a->err)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, r->line);
@@ -1248,9 +1247,11 @@ stage_row(struct act *a, const struct arow *r)
 	if (r->w >= 0) {
 		sqlite3_bind_int(st, 8, r->w);
 		sqlite3_bind_int(st, 9, r->conf);
+		sqlite3_bind_text(st, 14, rsvp_to[r->w], -1, SQLITE_STATIC);
 	} else {
 		sqlite3_bind_null(st, 8);
 		sqlite3_bind_null(st, 9);
+		sqlite3_bind_null(st, 14);
 	}
 	sqlite3_bind_text(st, 10, r->source, -1, SQLITE_STATIC);
 	if (r->mark >= 0)
