@@ -335,9 +335,10 @@ prepare(struct imp *m)
 
 	m->unlog = st_db_prepare(m->db, "DELETE FROM import_changes WHERE import_id = ?1 AND "
 	    "contact_id = ?2", m->err);
-	m->set_extra = st_db_prepare(m->db, "UPDATE contact_extra SET extra = ?2 WHERE "
+	m->set_extra = st_db_prepare(m->db, "UPDATE OR FAIL contact_extra SET extra = ?2 WHERE "
 	    "contact_id = ?1", m->err);
-	m->rehash = st_db_prepare(m->db, "UPDATE contacts SET src_hash = ?2 WHERE id = ?1", m->err);
+	m->rehash = st_db_prepare(m->db, "UPDATE OR FAIL contacts SET src_hash = ?2 WHERE id = ?1",
+	    m->err);
 	if (m->unlog == NULL || m->set_extra == NULL || m->rehash == NULL)
 		goto fail;
 	m->tag = st_db_prepare(m->db, "INSERT OR IGNORE INTO contact_tags(contact_id, tag_id, "
@@ -814,7 +815,11 @@ compare(struct imp *m, sqlite3_int64 id, uint64_t *mask, int *extra_changed, int
  * UPDATE only rewrites the indexes of the columns it sets). The log records
  * their before-image for undo; a contact this batch created has none (undo
  * deletes it). The relog adds to the image this batch logged already, when
- * the file names a contact twice: json_insert keeps what the image has. */
+ * the file names a contact twice: json_insert keeps what the image has.
+ * The UPDATEs of a merge (these, set_extra, rehash) each write one row, whose
+ * constraints SQLite checks before it writes anything, and their triggers
+ * cannot fail: OR FAIL then undoes as much as ABORT would, without the
+ * statement journal (a copy of each page written) that ABORT keeps. */
 static struct merge_stmts *
 merge_stmts(struct imp *m, uint64_t mask)
 {
@@ -839,14 +844,14 @@ merge_stmts(struct imp *m, uint64_t mask)
 	st_buf_printf(&sql, ") %s WHERE c.id = :id AND c.import_id IS NOT :import", from);
 	rc = prep(m, &s->log, sql.s);
 	st_buf_reset(&sql);
-	st_buf_adds(&sql, "UPDATE import_changes SET old = json_insert(old, ");
+	st_buf_adds(&sql, "UPDATE OR FAIL import_changes SET old = json_insert(old, ");
 	image_pairs(&sql, mask, "$.");
 	st_buf_printf(&sql, ") %s WHERE import_changes.import_id = :import AND "
 	    "import_changes.contact_id = :id AND c.id = :id", from);
 	if (rc == 0)
 		rc = prep(m, &s->relog, sql.s);
 	st_buf_reset(&sql);
-	st_buf_adds(&sql, "UPDATE contacts AS c SET ");
+	st_buf_adds(&sql, "UPDATE OR FAIL contacts AS c SET ");
 	for (f = 0; f < NF; f++) {
 		if (!(mask & ((uint64_t)1 << f)))
 			continue;
@@ -1330,6 +1335,16 @@ set_journal(sqlite3 *db, const char *mode)
 	return ok;
 }
 
+/* Put back what st_import_contacts changed on the connection for a batch. */
+static void
+restore_conn(sqlite3 *db, int journal, int fk_off)
+{
+	if (journal)
+		set_journal(db, "wal");
+	if (fk_off)
+		sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+}
+
 static int
 prep_open(struct rowprep *p, const struct imp *m, struct st_error *err)
 {
@@ -1454,7 +1469,8 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	struct st_csv_row *row;
 	const char *data;
 	size_t len;
-	int rc, empty = 0, journal = 0;
+	long fk = 0;
+	int rc, empty = 0, journal = 0, fk_off = 0;
 
 	memset(res, 0, sizeof(*res));
 	m.db = db;
@@ -1487,9 +1503,16 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	 * outside the transaction to take effect. */
 	sqlite3_exec(db, empty && bulk_key(&m) ? "PRAGMA temp_store = DEFAULT" :
 	    "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
+	/* A merge writes only contacts it found or made, under this batch, with
+	 * tags it made, and deletes no contact: checking each write's foreign keys
+	 * again would cost each a statement journal (a copy of every page it
+	 * changes). Not for a bulk load, whose merge of repeated keys deletes
+	 * contacts. Only takes outside a transaction; put back at the end. */
+	if (!(empty && bulk_key(&m)) && sqlite3_get_autocommit(db) &&
+	    st_db_scalarf(db, err, &fk, "PRAGMA foreign_keys", "") > 0 && fk)
+		fk_off = sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL) == SQLITE_OK;
 	if (st_db_begin(db, err) < 0) {
-		if (journal)
-			set_journal(db, "wal");
+		restore_conn(db, journal, fk_off);
 		imp_free(&m);
 		return -1;
 	}
@@ -1535,8 +1558,7 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	} else {
 		res->id = m.import_id;
 	}
-	if (journal)
-		set_journal(db, "wal");
+	restore_conn(db, journal, fk_off);
 	saved_index_free(&si);
 	imp_free(&m);
 	return 0;
@@ -1544,8 +1566,7 @@ fail:
 	st_rowpipe_stop(pipe);
 	prep_free(&p);
 	st_db_rollback(db);
-	if (journal)
-		set_journal(db, "wal");
+	restore_conn(db, journal, fk_off);
 	saved_index_free(&si);
 	imp_free(&m);
 	return -1;

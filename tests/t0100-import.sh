@@ -50,7 +50,8 @@ test_expect_success 'a re-import with changed and new rows updates and inserts' 
 	st-import --key voter_id=ncid changed.tsv >out &&
 	n=$(sed -n "2,11p" "$SAMPLE" | grep -c "\"OCRACOKE\"") &&
 	test_grep "read 11, inserted 1, updated $n, unchanged $((10 - n)), rejected 0" out &&
-	[ "$(count "SELECT count(*) FROM contacts WHERE src_hash IS NULL")" = 0 ]
+	[ "$(count "SELECT count(*) FROM contacts WHERE src_hash IS NULL")" = 0 ] &&
+	[ -z "$(count "PRAGMA foreign_key_check")" ]
 '
 
 test_expect_success 'undo reverts a batch exactly' '
