@@ -983,7 +983,9 @@ import_row(struct imp *m, const struct st_csv_row *row, const char *data, size_t
 		c = m->ahead_found;
 		found = 1;
 	} else if (!m->bulk) {
-		/* A contact this batch wrote already: the row is compared, with its extra. */
+		/* Not looked up ahead, nobody found ahead (this batch may have made
+		 * them), or a contact this batch wrote already: the row is compared,
+		 * with the extra the look-ahead may have left out. */
 		if (m->extra == NULL && encode_late(m, row) < 0)
 			return -1;
 		found = find_contact(m->db, m->lookup, m, m->val, m->vlen, &c, m->err);
