@@ -19,6 +19,7 @@
 #define COL_EXTRA (-1)
 #define COL_SKIP (-2)
 #define NJSON 64      /* JSON statements kept by set of columns */
+#define NLOOKUP 32    /* lookup statements, by field (contact.c has fewer) */
 #define NF ((int)st_ncontact_fields)
 
 /* A prepared statement with the positions of its named parameters. */
@@ -67,7 +68,7 @@ struct imp {
 		struct stmt log, relog, upd;
 	} merges[32];
 	size_t nmerges;
-	sqlite3_stmt *tag, *lookup[32], *ins_extra, *set_extra, *rehash, *unlog;
+	sqlite3_stmt *tag, *lookup[NLOOKUP], *ins_extra, *set_extra, *rehash, *unlog;
 	struct st_buf merged_extra;
 	long *tag_ids;
 	size_t ntags;
@@ -112,7 +113,7 @@ struct rowprep {
 	 * batch (WAL mode). import_row trusts what it found for contacts the batch
 	 * has not written, and looks up again where it found none. */
 	sqlite3 *rdb;
-	sqlite3_stmt *lookup[32];
+	sqlite3_stmt *lookup[NLOOKUP];
 };
 
 static int prep_open(struct rowprep *p, const struct imp *m, struct st_error *err);
@@ -618,6 +619,15 @@ lookup(sqlite3 *db, sqlite3_stmt **cache, int f, const char *v, size_t len, stru
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc == SQLITE_ROW;
 	return st_error_db(err, db, "cannot look up a contact");
+}
+
+static void
+finalize_lookups(sqlite3_stmt *lk[NLOOKUP])
+{
+	int f;
+
+	for (f = 0; f < NLOOKUP; f++)
+		sqlite3_finalize(lk[f]);
 }
 
 /* The contact a row (its normalized fields val) names: by the key field, else
@@ -1377,8 +1387,7 @@ prep_free(struct rowprep *p)
 		free(p->json_set[i].cols);
 	}
 	free(p->cols);
-	for (i = 0; i < sizeof(p->lookup) / sizeof(p->lookup[0]); i++)
-		sqlite3_finalize(p->lookup[i]);
+	finalize_lookups(p->lookup);
 	sqlite3_close(p->rdb);
 	sqlite3_close(p->jdb);
 	free(p->json_k);
@@ -1439,8 +1448,7 @@ imp_free(struct imp *m)
 	sqlite3_finalize(m->rehash);
 	sqlite3_finalize(m->unlog);
 	st_referrer_free(m->referrer);
-	for (i = 0; i < sizeof(m->lookup) / sizeof(m->lookup[0]); i++)
-		sqlite3_finalize(m->lookup[i]);
+	finalize_lookups(m->lookup);
 	sqlite3_finalize(m->ins_extra);
 	for (i = 0; m->extra_key && i < m->ncols; i++)
 		free(m->extra_key[i]);
