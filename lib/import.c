@@ -33,6 +33,13 @@ struct found {
 	int has_hash;
 };
 
+/* Was the row whose hash is hash the one merged into c last (so unchanged)? */
+static int
+same_row(const struct found *c, uint64_t hash)
+{
+	return c->has_hash && (uint64_t)c->hash == hash;
+}
+
 /* What the preparing thread found for a row (see rowprep.rdb): not looked up,
  * no contact, a contact, or a contact the same row was merged into last (the
  * row's extra is then left out: an unchanged row does not need it). */
@@ -682,8 +689,7 @@ encode_row(void *arg, const struct st_csv_row *row, struct st_buf *out, struct s
 
 		if (found < 0)
 			return -1;
-		ahead = !found ? AHEAD_NONE : c.has_hash && (uint64_t)c.hash == p->hash ? AHEAD_SAME :
-		    AHEAD_FOUND;
+		ahead = !found ? AHEAD_NONE : same_row(&c, p->hash) ? AHEAD_SAME : AHEAD_FOUND;
 	}
 	st_buf_addc(out, ahead);
 	st_buf_add(out, &c, sizeof(c));
@@ -1003,7 +1009,7 @@ import_row(struct imp *m, const struct st_csv_row *row, const char *data, size_t
 			return -1;
 	}
 	if (found)
-		return merge_into(m, c.id, c.has_hash && (uint64_t)c.hash == m->hash, row);
+		return merge_into(m, c.id, same_row(&c, m->hash), row);
 	bind_row(m, &m->ins, 0);
 	rc = step_write(m, m->ins.st, row);
 	if (rc != 0)
