@@ -1,8 +1,5 @@
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <jansson.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +19,6 @@
 #define COL_EXTRA (-1)
 #define COL_SKIP (-2)
 #define NJSON 64      /* JSON statements kept by set of columns */
-#define REINDEX_MIN 131072  /* see defer_indexes */
 #define NLOOKUP 32    /* lookup statements, by field (contact.c has fewer) */
 #define NF ((int)st_ncontact_fields)
 
@@ -91,8 +87,6 @@ struct imp {
 	uint64_t hash;
 	enum ahead ahead;           /* ... and what the preparing thread found for it */
 	struct found ahead_found;
-	long maxid;                 /* the highest contact id before the batch */
-	long reindex_min;           /* see defer_indexes */
 	unsigned char *written;     /* a bit per contact id <= nwritten this batch wrote */
 	sqlite3_int64 nwritten;
 	struct rowprep *late;       /* to encode a row again (encode_late) */
@@ -1029,38 +1023,22 @@ import_row(struct imp *m, const struct st_csv_row *row, const char *data, size_t
 	return add_tags(m, id) < 0 ? -1 : refer(m, row, id);
 }
 
-/* Bulk loads are for external ids, which voter files carry and rows never share. */
-static int
-bulk_key(const struct imp *m)
-{
-	return m->key_field >= 0 && (strcmp(st_contact_fields[m->key_field].name, "voter_id") == 0 ||
-	    strcmp(st_contact_fields[m->key_field].name, "van_id") == 0);
-}
-
-/* Indexes on contacts, dropped for a bulk load (or a big merge) and rebuilt
- * after it. */
+/* Indexes on contacts, dropped for a bulk load and rebuilt after it. */
 struct saved_index {
 	char **name, **sql;
 	size_t n;
-	int dropped;                /* drop_indexes has run */
 };
 
-/* Drop the indexes on contacts that the load does not need, saving how to
- * build them again (restore_indexes); with keep_unique, only those that
- * enforce nothing. */
 static int
-drop_indexes(struct imp *m, struct saved_index *si, int keep_unique)
+drop_indexes(struct imp *m, struct saved_index *si)
 {
-	/* An index on fields no column fills stays: the load adds no entries to a
-	 * partial one (WHERE x IS NOT NULL), and to another only keys of NULL in
-	 * the order of new ids, each after the last. Building it again would read
-	 * the whole table. */
+	/* A partial index (WHERE x IS NOT NULL) on fields no column fills gets no
+	 * entries: it stays, and is not rebuilt by reading the whole table. */
 	sqlite3_stmt *st = st_db_prepare(m->db, "SELECT name, sql FROM sqlite_master m WHERE type = "
-	    "'index' AND tbl_name = 'contacts' AND sql IS NOT NULL AND "
-	    "EXISTS (SELECT 1 FROM pragma_index_info(m.name) i WHERE i.name IS NULL OR "
-	    "i.name NOT IN (SELECT value FROM json_each(?1))) AND NOT (?2 AND "
-	    "(SELECT \"unique\" FROM pragma_index_list('contacts') l WHERE l.name = m.name))",
-	    m->err);
+	    "'index' AND tbl_name = 'contacts' AND sql IS NOT NULL AND NOT ("
+	    "(SELECT partial FROM pragma_index_list('contacts') l WHERE l.name = m.name) AND "
+	    "NOT EXISTS (SELECT 1 FROM pragma_index_info(m.name) i WHERE i.name IS NULL OR "
+	    "i.name NOT IN (SELECT value FROM json_each(?1))))", m->err);
 	json_t *unfilled = json_array();
 	char *list;
 	size_t i;
@@ -1079,8 +1057,6 @@ drop_indexes(struct imp *m, struct saved_index *si, int keep_unique)
 	list = json_dumps(unfilled, JSON_COMPACT);
 	json_decref(unfilled);
 	sqlite3_bind_text(st, 1, list, -1, free);
-	sqlite3_bind_int(st, 2, keep_unique);
-	si->dropped = 1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		si->name = st_xrealloc(si->name, (si->n + 1) * sizeof(*si->name));
 		si->sql = st_xrealloc(si->sql, (si->n + 1) * sizeof(*si->sql));
@@ -1089,10 +1065,6 @@ drop_indexes(struct imp *m, struct saved_index *si, int keep_unique)
 		si->n++;
 	}
 	sqlite3_finalize(st);
-	/* DROP INDEX is refused while a statement is reading: none is needed now. */
-	for (st = sqlite3_next_stmt(m->db, NULL); st; st = sqlite3_next_stmt(m->db, st))
-		if (sqlite3_stmt_busy(st))
-			sqlite3_reset(st);
 	for (i = 0; i < si->n; i++) {
 		char *sql = sqlite3_mprintf("DROP INDEX \"%w\"", si->name[i]);
 		int rc = st_db_exec(m->db, sql, m->err);
@@ -1227,28 +1199,6 @@ out:
 	return rc;
 }
 
-/* A merge keyed on an external id that writes many rows of a big table spends
- * most of its time on the indexes it does not look rows up by (zip, phone,
- * ...): each changed or new row updates them at random places, and once they
- * outgrow the page cache each update reads a page and writes it again through
- * the WAL, many times over. When the rows so far, projected over the file of
- * size bytes (0: unknown) read up to offset, say the batch will write at least
- * 1/32 of the table, dropping those indexes and building them again after the
- * load, as a first load does, costs less. The indexes of tables under
- * m->reindex_min contacts (REINDEX_MIN; ST_IMPORT_REINDEX, 0: never) fit the
- * cache. */
-static int
-defer_indexes(const struct imp *m, off_t size, size_t offset)
-{
-	double written = (double)(m->res->inserted + m->res->updated);
-
-	if (m->bulk || !bulk_key(m) || m->reindex_min == 0 || m->maxid < m->reindex_min)
-		return 0;
-	if (size > 0 && offset > 0 && (off_t)offset < size)
-		written *= (double)size / (double)offset;
-	return written * 32 >= (double)m->maxid;
-}
-
 static int
 restore_indexes(struct imp *m, struct saved_index *si)
 {
@@ -1378,6 +1328,14 @@ is_empty(struct imp *m, int *empty)
 	return 0;
 }
 
+/* Bulk loads are for external ids, which voter files carry and rows never share. */
+static int
+bulk_key(const struct imp *m)
+{
+	return m->key_field >= 0 && (strcmp(st_contact_fields[m->key_field].name, "voter_id") == 0 ||
+	    strcmp(st_contact_fields[m->key_field].name, "van_id") == 0);
+}
+
 /* Switch the journal mode; 1 if it is now mode. */
 static int
 set_journal(sqlite3 *db, const char *mode)
@@ -1458,12 +1416,14 @@ look_ahead(struct rowprep *p, struct imp *m)
 	const char *path = sqlite3_db_filename(m->db, "main");
 	struct st_error e = { 0 };
 	char *mode = NULL;
+	long max = 0;
 	int rc;
 
 	if (m->bulk || !bulk_key(m) || path == NULL || *path == '\0')
 		return;
 	mode = st_db_textf(m->db, &e, &rc, "PRAGMA journal_mode", "");
 	if (mode == NULL || strcmp(mode, "wal") != 0 ||
+	    st_db_scalarf(m->db, &e, &max, "SELECT coalesce(max(id), 0) FROM contacts", "") < 0 ||
 	    sqlite3_open_v2(path, &p->rdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK || sqlite3_exec(p->rdb, "PRAGMA cache_size = -16384; BEGIN; "
 	    "SELECT count(*) FROM (SELECT 1 FROM contacts LIMIT 1)", NULL, NULL, NULL) != SQLITE_OK) {
@@ -1473,8 +1433,8 @@ look_ahead(struct rowprep *p, struct imp *m)
 		return;
 	}
 	free(mode);
-	m->nwritten = m->maxid;
-	m->written = st_xcalloc((size_t)m->maxid / 8 + 1, 1);
+	m->nwritten = max;
+	m->written = st_xcalloc((size_t)max / 8 + 1, 1);
 }
 
 static void
@@ -1523,21 +1483,12 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	struct rowprep p = { 0 };
 	struct st_rowpipe *pipe = NULL;
 	struct st_csv_row *row;
-	struct stat sb;
 	const char *data;
 	size_t len;
-	off_t size = 0;
 	long fk = 0;
 	int rc, empty = 0, journal = 0, fk_off = 0;
 
 	memset(res, 0, sizeof(*res));
-	m.reindex_min = REINDEX_MIN;
-	if (getenv("ST_IMPORT_REINDEX") && *getenv("ST_IMPORT_REINDEX") &&
-	    st_parse_long(getenv("ST_IMPORT_REINDEX"), 0, LONG_MAX, &m.reindex_min) < 0)
-		return st_error_set(err, ST_EXIT_USAGE, "invalid ST_IMPORT_REINDEX '%s' (a number of "
-		    "contacts)", getenv("ST_IMPORT_REINDEX"));
-	if (fstat(fileno(o->fp), &sb) == 0 && S_ISREG(sb.st_mode))
-		size = sb.st_size;
 	m.db = db;
 	m.o = o;
 	m.err = err;
@@ -1562,13 +1513,11 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	 * than through the WAL and a checkpoint. Needs no other connection open. */
 	if (bulk_key(&m) && is_empty(&m, &empty) == 0 && empty)
 		journal = set_journal(db, "delete");
-	/* Merging keeps statement journals (a few pages a row) in memory, not in a
-	 * temp file written page by page. A load keyed on an external id keeps the
-	 * default: it may build indexes (see defer_indexes), and with temp storage
-	 * in memory SQLite sorts a whole index in one run, held in memory, instead
-	 * of in runs the size of the page cache. Set outside the transaction to take
-	 * effect. */
-	sqlite3_exec(db, bulk_key(&m) ? "PRAGMA temp_store = DEFAULT" :
+	/* Merging keeps statement and savepoint journals (a few pages a row) in
+	 * memory, not in a temp file written page by page; a bulk load keeps the
+	 * default, so that building its indexes sorts on disk, not in memory. Set
+	 * outside the transaction to take effect. */
+	sqlite3_exec(db, empty && bulk_key(&m) ? "PRAGMA temp_store = DEFAULT" :
 	    "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
 	/* A merge writes only contacts it found or made, under this batch, with
 	 * tags it made, and deletes no contact: checking each write's foreign keys
@@ -1585,13 +1534,11 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	}
 	/* A bigger page cache for the load, still well under the memory budget. */
 	sqlite3_exec(db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
-	if (st_import_batch_start(db, "contacts", o, m.now, &m.import_id, err) < 0 ||
-	    make_tags(&m) < 0 || prepare(&m) < 0 || is_empty(&m, &empty) < 0 ||
-	    st_db_scalarf(db, err, &m.maxid, "SELECT coalesce(max(id), 0) FROM contacts", "") < 0)
+	if (st_import_batch_start(db, "contacts", o, m.now, &m.import_id, err) < 0 || make_tags(&m) < 0 || prepare(&m) < 0 || is_empty(&m, &empty) < 0)
 		goto fail;
 	if (empty && bulk_key(&m)) {
 		m.bulk = 1;
-		if (drop_indexes(&m, &si, 0) < 0)
+		if (drop_indexes(&m, &si) < 0)
 			goto fail;
 	}
 	if (prep_open(&p, &m, err) < 0)
@@ -1605,9 +1552,6 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 			goto fail;
 		if ((res->read & 0xffff) == 0 && m.bulk)
 			st_db_writeback(db);
-		if ((res->read & 0x3ff) == 0 && !si.dropped &&
-		    defer_indexes(&m, size, st_rowpipe_offset(pipe)) && drop_indexes(&m, &si, 1) < 0)
-			goto fail;
 		if (o->progress && (res->read & 0xffff) == 0)
 			o->progress(o->progress_arg, st_rowpipe_offset(pipe), res->read);
 	}
@@ -1616,7 +1560,7 @@ st_import_contacts(sqlite3 *db, const struct st_import_opts *o, struct st_import
 	prep_free(&p);
 	if (rc < 0)
 		goto fail;
-	if (si.dropped && restore_indexes(&m, &si) < 0)
+	if (m.bulk && restore_indexes(&m, &si) < 0)
 		goto fail;
 	if (m.bulk)
 		st_db_writeback(db);

@@ -291,38 +291,6 @@ test_expect_success 'a bulk load leaves every index of contacts as it found it, 
 	[ "$(sqlite3 idx2.db "SELECT voter_id FROM contacts INDEXED BY contacts_van_id WHERE van_id = \"V3\"")" = K3 ]
 '
 
-test_expect_success 'a big merge that builds its indexes again leaves what a merge that does not leaves' '
-	"$TOP/bench/gen-ncvoter" 3000 1 >week1.tsv &&
-	"$TOP/bench/gen-ncvoter" 3000 1 --changed 20 5 >week2.tsv &&
-	q="SELECT group_concat(name || \":\" || sql, \"|\") FROM (SELECT name, sql FROM sqlite_master WHERE tbl_name = \"contacts\" AND type = \"index\" ORDER BY name)" &&
-	roots="SELECT group_concat(rootpage) FROM (SELECT rootpage FROM sqlite_master WHERE tbl_name = \"contacts\" AND type = \"index\" ORDER BY name)" &&
-	dump="SELECT id, voter_id, last_name, address, city, zip, phone, src_hash, last_import, extra FROM contacts_full ORDER BY id; SELECT contact_id, json_remove(old, \"$.updated_at\") FROM import_changes ORDER BY 1, 2" &&
-	for way in 1 0; do
-		st-import --db "re$way.db" --key voter_id=ncid week1.tsv >/dev/null &&
-		sqlite3 "re$way.db" "$dump" >"before$way" &&
-		sqlite3 "re$way.db" "$q" >"idx$way" && sqlite3 "re$way.db" "$roots" >"roots$way" &&
-		ST_IMPORT_REINDEX=$way st-import --db "re$way.db" --key voter_id=ncid week2.tsv >"out$way" &&
-		sqlite3 "re$way.db" "$q" >idx && test_cmp "idx$way" idx &&
-		[ "$(sqlite3 "re$way.db" "PRAGMA integrity_check")" = ok ] &&
-		sqlite3 "re$way.db" "$dump" >"after$way" || return 1
-	done &&
-	test_grep "inserted 150, updated 603, unchanged 2397" out1 &&
-	test_cmp out0 out1 && test_cmp after0 after1 &&
-	sqlite3 re0.db "$roots" >roots && test_cmp roots0 roots &&
-	sqlite3 re1.db "$roots" >roots && ! cmp -s roots1 roots &&
-	zip=$(sqlite3 re1.db "SELECT zip FROM contacts WHERE id = 2") &&
-	[ "$(sqlite3 re1.db "SELECT count(*) FROM contacts INDEXED BY contacts_zip WHERE zip = \"$zip\"")" = \
-	    "$(sqlite3 re1.db "SELECT count(*) FROM contacts NOT INDEXED WHERE zip = \"$zip\"")" ] &&
-	ST_IMPORT_REINDEX=1 st-import --db re1.db --dry-run --key voter_id=ncid week1.tsv >/dev/null &&
-	sqlite3 re1.db "$dump" >after && test_cmp after1 after &&
-	sqlite3 re1.db "$roots" >roots2 && test_cmp roots roots2 &&
-	st-import --db re1.db --undo 2 >/dev/null &&
-	sqlite3 re1.db "$dump" | head -n 3000 >undone && test_cmp before1 undone &&
-	[ "$(sqlite3 re1.db "PRAGMA integrity_check")" = ok ] &&
-	test_exit 2 env ST_IMPORT_REINDEX=lots st-import --db re1.db --key voter_id=ncid week2.tsv 2>err &&
-	test_grep "ST_IMPORT_REINDEX" err
-'
-
 test_expect_success 'a bulk load merges repeated keys whose fields are long' '
 	long=$(printf "%0300d" 0 | tr 0 x) &&
 	{
