@@ -854,10 +854,13 @@ merge_stmts(struct imp *m, uint64_t mask)
 		return merge_stmts(m, all);
 	s = &m->merges[m->nmerges];
 	s->mask = mask;
-	st_buf_adds(&sql, "INSERT OR IGNORE INTO import_changes(import_id, contact_id, old) SELECT "
-	    ":import, c.id, json_object(");
+	/* One row of VALUES, not INSERT ... SELECT, which SQLite runs with a
+	 * statement journal (a copy of the page it writes); with no image (a contact
+	 * this batch made) old is NULL and OR IGNORE skips the row. */
+	st_buf_adds(&sql, "INSERT OR IGNORE INTO import_changes(import_id, contact_id, old) VALUES "
+	    "(:import, :id, (SELECT json_object(");
 	image_pairs(&sql, mask, "");
-	st_buf_printf(&sql, ") %s WHERE c.id = :id AND c.import_id IS NOT :import", from);
+	st_buf_printf(&sql, ") %s WHERE c.id = :id AND c.import_id IS NOT :import))", from);
 	rc = prep(m, &s->log, sql.s);
 	st_buf_reset(&sql);
 	st_buf_adds(&sql, "UPDATE OR FAIL import_changes SET old = json_insert(old, ");
