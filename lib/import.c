@@ -42,7 +42,7 @@ same_row(const struct found *c, uint64_t hash)
 
 /* What the preparing thread found for a row (see rowprep.rdb): not looked up,
  * no contact, a contact, or a contact the same row was merged into last (the
- * row's extra is then left out: an unchanged row does not need it). */
+ * row is then passed on with its key alone: an unchanged row needs no more). */
 enum ahead { AHEAD_NOT, AHEAD_NONE, AHEAD_FOUND, AHEAD_SAME };
 
 struct stmt {
@@ -543,6 +543,45 @@ add_extra(struct rowprep *p, size_t col, const char *s, size_t len)
 	p->nextra++;
 }
 
+/* The hash of a row: its fields with their NULs, one after another
+ * (st_csv_row). */
+static uint64_t
+row_hash(const struct imp *m, const struct st_csv_row *row)
+{
+	return st_hash(m->seed, row->f[0],
+	    (size_t)(row->f[m->ncols - 1] + row->len[m->ncols - 1] + 1 - row->f[0]));
+}
+
+/* For the look-ahead: the row's hash, and its key alone normalized into p->val
+ * (the first valid value of a column mapped to it, as normalize_row takes);
+ * 0 when the row is bad or has no valid key, which normalize_row reports. */
+static int
+normalize_key(struct rowprep *p, const struct st_csv_row *row)
+{
+	const struct imp *m = p->m;
+	char reason[8];
+	size_t i;
+
+	if (m->key_field < 0 || st_import_row_bad(m->in, row, reason, sizeof(reason)))
+		return 0;
+	p->hash = row_hash(m, row);
+	for (i = 0; i < m->ncols; i++) {
+		int n, lossy;
+
+		if (m->colfield[i] != m->key_field)
+			continue;
+		st_buf_reset(&p->norm);
+		st_buf_grow(&p->norm, row->len[i] + 24);
+		n = st_field_normalize(m->key_field, row->f[i], row->len[i], p->norm.s, &lossy);
+		if (n > 0) {
+			p->val[m->key_field] = p->norm.s;
+			p->vlen[m->key_field] = (size_t)n;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Normalize the row into p->val and the extra pairs: NULL if it can be
  * imported, else why not (in reason). */
 static const char *
@@ -562,9 +601,7 @@ normalize_row(struct rowprep *p, const struct st_csv_row *row, char *reason, siz
 	/* Reserve once so pointers into norm stay valid for the whole row. */
 	st_buf_reset(&p->norm);
 	st_buf_grow(&p->norm, need);
-	/* The row's fields with their NULs, one after another (st_csv_row). */
-	p->hash = st_hash(m->seed, row->f[0],
-	    (size_t)(row->f[m->ncols - 1] + row->len[m->ncols - 1] + 1 - row->f[0]));
+	p->hash = row_hash(m, row);
 	for (i = 0; i < m->ncols; i++) {
 		const char *s = row->f[i];
 		size_t len = row->len[i];
@@ -655,19 +692,32 @@ find_contact(sqlite3 *db, sqlite3_stmt **cache, const struct imp *m, const char 
 }
 
 /* On the preparing thread: a row, encoded for decode_row. Either 'R' and why it
- * is rejected, or 'K', its hash, each field (a 32-bit length, -1 for none,
- * and the value with a NUL), what looking it up ahead found (enum ahead, and
- * struct found) and its extra columns as JSON. */
+ * is rejected; or 'S', its hash and the contact (struct found) the same row
+ * was merged into last, found by its key alone; or 'K', its hash, each field
+ * (a 32-bit length, -1 for none, and the value with a NUL), what looking it up
+ * ahead found (enum ahead, and struct found) and its extra columns as JSON. */
 static int
 encode_row(void *arg, const struct st_csv_row *row, struct st_buf *out, struct st_error *err)
 {
 	struct rowprep *p = arg;
 	struct found c;
 	char reason[512];
-	int f, ahead = AHEAD_NOT;
+	int f, found = -1, ahead = AHEAD_NOT;
 
 	memset(&c, 0, sizeof(c));   /* copied whole, padding too */
 
+	/* Most rows of a weekly file are unchanged: only their key is normalized. */
+	if (p->rdb && normalize_key(p, row)) {
+		found = find_contact(p->rdb, p->lookup, p->m, p->val, p->vlen, &c, err);
+		if (found < 0)
+			return -1;
+		if (found && same_row(&c, p->hash)) {
+			st_buf_addc(out, 'S');
+			st_buf_add(out, &p->hash, sizeof(p->hash));
+			st_buf_add(out, &c, sizeof(c));
+			return 0;
+		}
+	}
 	if (normalize_row(p, row, reason, sizeof(reason)) != NULL) {
 		st_buf_addc(out, 'R');
 		st_buf_adds(out, reason);
@@ -685,15 +735,14 @@ encode_row(void *arg, const struct st_csv_row *row, struct st_buf *out, struct s
 		}
 	}
 	if (p->rdb) {
-		int found = find_contact(p->rdb, p->lookup, p->m, p->val, p->vlen, &c, err);
-
-		if (found < 0)
+		if (found < 0 && (found = find_contact(p->rdb, p->lookup, p->m, p->val, p->vlen, &c,
+		    err)) < 0)
 			return -1;
-		ahead = !found ? AHEAD_NONE : same_row(&c, p->hash) ? AHEAD_SAME : AHEAD_FOUND;
+		ahead = found ? AHEAD_FOUND : AHEAD_NONE;
 	}
 	st_buf_addc(out, ahead);
 	st_buf_add(out, &c, sizeof(c));
-	return ahead == AHEAD_SAME ? 0 : encode_extra(p, out, err);
+	return encode_extra(p, out, err);
 }
 
 /* Take an encoded row as the current one: 1, or 0 and its reject reason. */
@@ -708,6 +757,17 @@ decode_row(struct imp *m, const char *d, size_t len, const char **reason)
 		return 0;
 	}
 	memcpy(&m->hash, d + 1, sizeof(m->hash));
+	if (*d == 'S') {
+		for (f = 0; f < NF; f++) {
+			m->val[f] = NULL;
+			m->vlen[f] = 0;
+		}
+		m->ahead = AHEAD_SAME;
+		memcpy(&m->ahead_found, d + 1 + sizeof(m->hash), sizeof(m->ahead_found));
+		m->extra = NULL;
+		m->extra_len = 0;
+		return 1;
+	}
 	d += 1 + sizeof(m->hash);
 	for (f = 0; f < NF; f++) {
 		int32_t n;
@@ -721,7 +781,7 @@ decode_row(struct imp *m, const char *d, size_t len, const char **reason)
 	m->ahead = (enum ahead)*d++;
 	memcpy(&m->ahead_found, d, sizeof(m->ahead_found));
 	d += sizeof(m->ahead_found);
-	m->extra = m->ahead == AHEAD_SAME ? NULL : d;
+	m->extra = d;
 	m->extra_len = (size_t)(end - d);
 	return 1;
 }
