@@ -734,12 +734,9 @@ encode_row(void *arg, const struct st_csv_row *row, struct st_buf *out, struct s
 			st_buf_addc(out, '\0');
 		}
 	}
-	if (p->rdb) {
-		if (found < 0 && (found = find_contact(p->rdb, p->lookup, p->m, p->val, p->vlen, &c,
-		    err)) < 0)
-			return -1;
+	/* Looked up above (a row with no valid key is rejected); else the writer looks. */
+	if (found >= 0)
 		ahead = found ? AHEAD_FOUND : AHEAD_NONE;
-	}
 	st_buf_addc(out, ahead);
 	st_buf_add(out, &c, sizeof(c));
 	return encode_extra(p, out, err);
