@@ -42,7 +42,8 @@ same_row(const struct found *c, uint64_t hash)
 
 /* What the preparing thread found for a row (see rowprep.rdb): not looked up,
  * no contact, a contact, or a contact the same row was merged into last (the
- * row is then passed on with its key alone: an unchanged row needs no more). */
+ * row is then passed on as its hash and that contact alone, an 'S' row:
+ * an unchanged row needs no more). */
 enum ahead { AHEAD_NOT, AHEAD_NONE, AHEAD_FOUND, AHEAD_SAME };
 
 struct stmt {
@@ -1018,8 +1019,8 @@ merge_into(struct imp *m, sqlite3_int64 id, int same_hash, const struct st_csv_r
 	return refer(m, row, id);
 }
 
-/* Encode the row again on this thread, with its extra (which the preparing
- * thread left out), as the current row. */
+/* Encode an 'S' row again on this thread, in full (fields and extra), as the
+ * current row. */
 static int
 encode_late(struct imp *m, const struct st_csv_row *row)
 {
@@ -1061,8 +1062,8 @@ import_row(struct imp *m, const struct st_csv_row *row, const char *data, size_t
 	} else if (!m->bulk) {
 		/* Not looked up ahead, nobody found ahead (this batch may have made
 		 * them), or a contact this batch wrote already: the row is compared,
-		 * with the extra the look-ahead may have left out. */
-		if (m->extra == NULL && encode_late(m, row) < 0)
+		 * in full. */
+		if (m->ahead == AHEAD_SAME && encode_late(m, row) < 0)
 			return -1;
 		found = find_contact(m->db, m->lookup, m, m->val, m->vlen, &c, m->err);
 		if (found < 0)
